@@ -1,0 +1,118 @@
+"""Camera maths: screen normalisation, world<->camera transforms and projection (Sec. 4, Eq. for the reprojection).
+
+Camera frame: x right, y down, z forward (into the scene), metres. Intrinsics follow VideoPose3D's
+9-vector ``[fx, fy, cx, cy, k1, k2, k3, p1, p2]`` with focal length and centre in *normalised*
+screen units (see :func:`normalize_screen_coordinates`), so one model serves any resolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from scipy.spatial.transform import Rotation
+
+ArrayOrTensor = np.ndarray | torch.Tensor
+
+
+def normalize_screen_coordinates(pixels: ArrayOrTensor, width: int, height: int) -> ArrayOrTensor:
+    """(..., 2) pixels -> (..., 2) with x in [-1, 1] and y scaled by the same factor (aspect kept)."""
+    if pixels.shape[-1] != 2:
+        raise ValueError(f"expected (..., 2) pixel coordinates, got {tuple(pixels.shape)}")
+    offset = pixels.new_tensor([1.0, height / width]) if isinstance(pixels, torch.Tensor) else np.array([1.0, height / width])
+    return pixels / width * 2 - offset
+
+
+def image_coordinates(normalized: ArrayOrTensor, width: int, height: int) -> ArrayOrTensor:
+    """Inverse of :func:`normalize_screen_coordinates`: (..., 2) normalised -> pixels."""
+    offset = normalized.new_tensor([1.0, height / width]) if isinstance(normalized, torch.Tensor) else np.array([1.0, height / width])
+    return (normalized + offset) * width / 2
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A pinhole camera with optional radial/tangential distortion.
+
+    intrinsics: (9,) [fx, fy, cx, cy, k1, k2, k3, p1, p2], focal/centre in normalised screen units.
+    world_from_camera_quat_xyzw: (4,) orientation of the camera in the world; translation (3,) metres.
+    """
+
+    intrinsics: np.ndarray
+    width: int
+    height: int
+    world_from_camera_quat_xyzw: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 0.0, 1.0]))
+    translation: np.ndarray = field(default_factory=lambda: np.zeros(3))
+
+    @classmethod
+    def from_pixels(cls, focal_px: float, width: int, height: int, center_px: tuple[float, float] | None = None,
+                    distortion: tuple[float, ...] = (0, 0, 0, 0, 0), **pose) -> "Camera":
+        """A camera from a focal length and principal point in pixels."""
+        center = np.array(center_px if center_px is not None else (width / 2, height / 2), dtype=np.float64)
+        center_normalized = normalize_screen_coordinates(center, width, height)
+        focal = focal_px / width * 2
+        intrinsics = np.array([focal, focal, *center_normalized, *distortion], dtype=np.float64)
+        return cls(intrinsics, width, height, **pose)
+
+    def world_to_camera(self, points_world: np.ndarray) -> np.ndarray:
+        """(..., 3) world -> (..., 3) camera frame."""
+        return world_to_camera(points_world, self.world_from_camera_quat_xyzw, self.translation)
+
+    def camera_to_world(self, points_camera: np.ndarray) -> np.ndarray:
+        """(..., 3) camera frame -> (..., 3) world."""
+        return camera_to_world(points_camera, self.world_from_camera_quat_xyzw, self.translation)
+
+    def project_to_pixels(self, points_camera: np.ndarray) -> np.ndarray:
+        """(..., joints, 3) camera-frame metres -> (..., joints, 2) pixels, with distortion."""
+        points_camera = np.asarray(points_camera, dtype=np.float64)
+        normalized = project_to_2d(points_camera, np.broadcast_to(self.intrinsics, points_camera.shape[:-2] + (9,)))
+        return image_coordinates(normalized, self.width, self.height)
+
+
+def world_to_camera(points_world: np.ndarray, world_from_camera_quat_xyzw: np.ndarray, translation: np.ndarray) -> np.ndarray:
+    """(..., 3) world points -> camera frame, for a camera at ``translation`` oriented by the quaternion."""
+    rotation = Rotation.from_quat(world_from_camera_quat_xyzw)
+    flat = np.asarray(points_world, dtype=np.float64).reshape(-1, 3) - translation
+    return rotation.inv().apply(flat).reshape(np.shape(points_world))
+
+
+def camera_to_world(points_camera: np.ndarray, world_from_camera_quat_xyzw: np.ndarray, translation: np.ndarray) -> np.ndarray:
+    """(..., 3) camera-frame points -> world."""
+    rotation = Rotation.from_quat(world_from_camera_quat_xyzw)
+    flat = np.asarray(points_camera, dtype=np.float64).reshape(-1, 3)
+    return (rotation.apply(flat) + translation).reshape(np.shape(points_camera))
+
+
+def _split_intrinsics(intrinsics: ArrayOrTensor):
+    return intrinsics[..., :2], intrinsics[..., 2:4], intrinsics[..., 4:7], intrinsics[..., 7:9]
+
+
+def project_to_2d(points_camera: ArrayOrTensor, intrinsics: ArrayOrTensor) -> ArrayOrTensor:
+    """Project (..., joints, 3) camera-frame points with (..., 9) intrinsics -> (..., joints, 2) normalised.
+
+    Brown-Conrady model: radial k1..k3 and tangential p1, p2; works on numpy arrays and torch tensors
+    (differentiable, used by the semi-supervised reprojection loss). Depth is clamped to stay positive.
+    """
+    is_torch = isinstance(points_camera, torch.Tensor)
+    if points_camera.shape[-1] != 3 or intrinsics.shape[-1] != 9:
+        raise ValueError(f"expected (..., 3) points and (..., 9) intrinsics, got {tuple(points_camera.shape)}, {tuple(intrinsics.shape)}")
+    focal, center, radial, tangential = (part[..., None, :] for part in _split_intrinsics(intrinsics))
+    depth = points_camera[..., 2:3]
+    depth = depth.clamp(min=1e-6) if is_torch else np.clip(depth, 1e-6, None)
+    xy = points_camera[..., :2] / depth
+    radius_sq = (xy ** 2).sum(-1, keepdims=True)
+    powers = torch.cat([radius_sq, radius_sq ** 2, radius_sq ** 3], dim=-1) if is_torch else np.concatenate(
+        [radius_sq, radius_sq ** 2, radius_sq ** 3], axis=-1)
+    radial_factor = 1 + (radial * powers).sum(-1, keepdims=True)
+    tangential_term = (tangential * xy).sum(-1, keepdims=True)
+    tangential_swapped = tangential.flip(-1) if is_torch else tangential[..., ::-1]
+    distorted = xy * (radial_factor + tangential_term) + tangential_swapped * radius_sq
+    return focal * distorted + center
+
+
+def project_to_2d_linear(points_camera: ArrayOrTensor, intrinsics: ArrayOrTensor) -> ArrayOrTensor:
+    """Pinhole projection without distortion: (..., joints, 3) -> (..., joints, 2) normalised."""
+    focal, center = intrinsics[..., None, :2], intrinsics[..., None, 2:4]
+    depth = points_camera[..., 2:3]
+    depth = depth.clamp(min=1e-6) if isinstance(points_camera, torch.Tensor) else np.clip(depth, 1e-6, None)
+    return focal * points_camera[..., :2] / depth + center

@@ -1,0 +1,5 @@
+import sys
+
+from videopose.cli import main
+
+sys.exit(main())
