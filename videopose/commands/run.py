@@ -1,0 +1,70 @@
+"""``videopose run``: the whole job, video -> FBX/BVH/blend/npz, with one progress display."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+NAME = "run"
+HELP = "video -> 2D keypoints -> 3D joints -> retargeted animation -> FBX, BVH, .blend or .npz"
+EXAMPLE = """examples:
+  videopose run samples/tfjs_pose_1.mp4 -o out/clip.fbx --preview out/clip_preview.mp4
+  videopose run dance.mp4 -o dance.bvh --rig mixamo --smooth 0.5
+  # a second run with other retarget options reuses out/clip.keypoints.npz and out/clip.motion.npz
+  videopose run samples/tfjs_pose_1.mp4 -o out/clip_ue5.fbx --rig ue5 --fbx-preset unreal"""
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("video", help="video of one person (mp4, mov, avi, webm, ...)")
+    parser.add_argument("-o", "--output", required=True, help="OUT.fbx | OUT.bvh | OUT.blend | OUT.npz (animation)")
+    parser.add_argument("--rig", default=None, help="rig preset (rigify, mixamo, ue5, cmu, smpl) or bone-map JSON")
+    parser.add_argument("--smooth", type=float, default=None, help="rotation smoothing strength (0 = off)")
+    parser.add_argument("--no-foot-lock", action="store_true", help="do not pin feet during ground contact")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where to run the lifter")
+    parser.add_argument("--checkpoint", default=None, help="lifter weights (default: the shipped weights)")
+    parser.add_argument("--no-flip", action="store_true", help="no test-time flip augmentation (a little faster)")
+    parser.add_argument("--preview", type=Path, default=None, help="PREVIEW.mp4 (video beside 3D) or PREVIEW.png")
+    parser.add_argument("--fbx-preset", default="blender", choices=("blender", "unity", "unreal", "mixamo"))
+    parser.add_argument("--no-reuse", action="store_true", help="redo detection and lifting even if kept files match")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    parser.add_argument("--progress-json", action="store_true",
+                        help="print progress as one JSON object per line on stderr (for the Blender add-on)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from videopose.pipeline import RunOptions, run_pipeline
+    from videopose.progress import terminal_progress
+
+    options = RunOptions(
+        rig=args.rig, smooth=args.smooth, foot_lock=not args.no_foot_lock, device=args.device,
+        checkpoint=args.checkpoint, flip=not args.no_flip, preview=args.preview, fbx_preset=args.fbx_preset,
+        reuse=not args.no_reuse, overwrite=args.overwrite,
+    )
+    if args.progress_json:
+        stage = {"name": "start"}
+
+        def report(done: int, total: int, message: str = "") -> None:
+            print(json.dumps({"stage": stage["name"], "done": done, "total": total, "message": message}),
+                  file=sys.stderr, flush=True)
+
+        result = run_pipeline(args.video, args.output, options, progress=report,
+                              on_stage=lambda name: stage.__setitem__("name", name))
+    else:
+        with terminal_progress("videopose run", total=1000, unit="‰", quiet=args.quiet) as bar:
+            stage_bar = {"name": "start"}
+
+            def report(done: int, total: int, message: str = "") -> None:
+                bar(done, total, message or stage_bar["name"])
+
+            result = run_pipeline(args.video, args.output, options, progress=report,
+                                  on_stage=lambda name: stage_bar.__setitem__("name", name))
+    if not args.quiet:
+        reused = f" (reused: {', '.join(result.reused)})" if result.reused else ""
+        timing = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.seconds.items())
+        print(f"wrote {result.output}: {result.frames} frames at {result.fps:g} fps{reused}; {timing}")
+        print(f"kept {result.keypoints_path} and {result.motion_path}")
+        if result.preview is not None:
+            print(f"preview: {result.preview}")
+    return 0
