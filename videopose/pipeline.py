@@ -84,12 +84,6 @@ def run_pipeline(
     """Detect, lift, retarget and export ``video`` into ``output`` (.fbx, .bvh, .blend or .npz animation)."""
     import time
 
-    from lifter.checkpoint import load_checkpoint, resolve_checkpoint
-    from lifter.detect import detect_video
-    from lifter.infer import lift_keypoints
-    from videopose.formats import Keypoints2D, Motion3D
-    from videopose.progress import scaled
-
     video_path, output_path = Path(video), Path(output)
     if output_path.suffix.lower() not in OUTPUT_SUFFIXES:
         raise VideoposeError(f"output must end in one of {', '.join(OUTPUT_SUFFIXES)}, got {output_path.name}")
@@ -98,6 +92,13 @@ def run_pipeline(
     if output_path.exists() and not options.overwrite:
         raise VideoposeError(f"{output_path} already exists: pass --overwrite to replace it")
     keypoints_path, motion_path = intermediate_paths(output_path)
+
+    from lifter.checkpoint import load_checkpoint, resolve_checkpoint
+    from lifter.detect import detect_video
+    from lifter.infer import lift_keypoints
+    from videopose.formats import Keypoints2D, Motion3D
+    from videopose.progress import scaled
+
     checkpoint_path = resolve_checkpoint(options.checkpoint)
     stage_bounds, start = {}, 0.0
     for stage, weight in _STAGE_WEIGHTS.items():
