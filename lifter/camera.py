@@ -90,7 +90,8 @@ def _split_intrinsics(intrinsics: ArrayOrTensor):
 def project_to_2d(points_camera: ArrayOrTensor, intrinsics: ArrayOrTensor) -> ArrayOrTensor:
     """Project (..., joints, 3) camera-frame points with (..., 9) intrinsics -> (..., joints, 2) normalised.
 
-    Brown-Conrady model: radial k1..k3 and tangential p1, p2; works on numpy arrays and torch tensors
+    Brown-Conrady model: radial k1..k3 and tangential p1, p2 (OpenCV's convention, so OpenCV
+    calibrations apply as they are; OpenCV orders them k1, k2, p1, p2, k3); works on numpy arrays and torch tensors
     (differentiable, used by the semi-supervised reprojection loss). Depth is clamped to stay positive.
     """
     is_torch = isinstance(points_camera, torch.Tensor)
@@ -104,8 +105,10 @@ def project_to_2d(points_camera: ArrayOrTensor, intrinsics: ArrayOrTensor) -> Ar
     powers = torch.cat([radius_sq, radius_sq ** 2, radius_sq ** 3], dim=-1) if is_torch else np.concatenate(
         [radius_sq, radius_sq ** 2, radius_sq ** 3], axis=-1)
     radial_factor = 1 + (radial * powers).sum(-1, keepdims=True)
-    tangential_term = (tangential * xy).sum(-1, keepdims=True)
+    # Brown-Conrady tangential terms as OpenCV writes them: dx = 2 p1 x y + p2 (r^2 + 2 x^2),
+    # dy = p1 (r^2 + 2 y^2) + 2 p2 x y, i.e. xy * 2 (p2 x + p1 y) + (p2, p1) r^2.
     tangential_swapped = tangential.flip(-1) if is_torch else tangential[..., ::-1]
+    tangential_term = 2 * (tangential_swapped * xy).sum(-1, keepdims=True)
     distorted = xy * (radial_factor + tangential_term) + tangential_swapped * radius_sq
     return focal * distorted + center
 

@@ -1,0 +1,49 @@
+"""Make the videopose packages (``videopose``, ``retarget``, ``lifter``) importable inside Blender.
+
+In the bpy module or a Blender started from the project's environment they already are. In a plain
+Blender install, the add-on asks the Python set in its preferences for its ``sys.path`` and appends
+the entries Blender lacks (Blender 4.2-5.0 and videopose both use Python 3.11, so its scipy loads;
+Blender's own numpy stays first on the path).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+_QUERY = "import json, sys, videopose, retarget; print(json.dumps(sys.path))"
+
+
+def project_importable() -> bool:
+    return all(importlib.util.find_spec(name) is not None for name in ("videopose", "retarget", "scipy"))
+
+
+def _preferred_python() -> str | None:
+    try:
+        import bpy
+
+        addon = bpy.context.preferences.addons.get(__package__)
+        return bpy.path.abspath(addon.preferences.python_executable) if addon and addon.preferences else None
+    except (ImportError, AttributeError):
+        return None
+
+
+def ensure_project_importable(python: str | None = None, timeout: float = 30.0) -> bool:
+    """True when videopose imports here (after extending ``sys.path`` from ``python`` if needed)."""
+    if project_importable():
+        return True
+    python = python or _preferred_python()
+    if not python:
+        return False
+    try:
+        completed = subprocess.run([python, "-c", _QUERY], capture_output=True, text=True, timeout=timeout)
+        paths = json.loads(completed.stdout) if completed.returncode == 0 else []
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return False
+    for entry in paths:
+        if entry and entry not in sys.path:
+            sys.path.append(entry)
+    importlib.invalidate_caches()
+    return project_importable()

@@ -1,0 +1,137 @@
+"""The add-on's work without its UI: in the ``bpy`` module (``import bpy`` in plain Python) or
+``blender -b --python-expr``. Used by ``videopose export``, ``videopose run -o X.fbx|.blend`` and the
+batch tool. Each call leaves the session's scene as it found it unless it is asked to import.
+
+    from addon import headless
+    headless.export_fbx("walk.motion.npz", "walk.fbx", preset="unity")
+    headless.batch("clips/", "fbx/", preset="unreal")
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import bpy
+
+from videopose.errors import VideoposeError
+from videopose.fileio import atomic_output
+
+from . import armature as armature_module
+from .fbx import get_fbx_writer
+from .scene_io import skeleton_from_armature
+from .scene_state import preserved_scene, rollback_on_error
+from .sources import RetargetSettings, clip_name, load_animation
+
+
+def import_motion_file(
+    path: str | os.PathLike,
+    armature: bpy.types.Object | None = None,
+    bone_map: str | dict[str, str] | None = None,
+    settings: RetargetSettings = RetargetSettings(),
+    context: bpy.types.Context | None = None,
+) -> armature_module.ImportResult:
+    """Import an animation/motion ``.npz`` or ``.bvh``: a new armature, or onto ``armature`` through
+    ``bone_map`` (a rig preset name, a bone-map JSON path, or a dict joint -> bone). On failure the
+    scene is left unchanged."""
+    context = context or bpy.context
+    animation = load_animation(path, settings if armature is None else RetargetSettings(
+        None, settings.smooth, settings.foot_lock))
+    with rollback_on_error(context):
+        if armature is None:
+            return armature_module.import_animation(context, animation, clip_name(path))
+        return apply_to_armature(context, animation, armature, bone_map, clip_name(path))
+
+
+def apply_to_armature(context, animation, armature: bpy.types.Object, bone_map, name: str):
+    """Key ``animation`` onto the user's ``armature``.
+
+    With a rig preset / bone-map JSON and the retargeter's rig support, the motion is first retargeted
+    onto the armature's own rest pose (read by :func:`skeleton_from_armature`), so rigs in any rest pose
+    and bone orientation work; with a dict (or without rig support) rotations are copied joint -> bone.
+    """
+    from . import rigmap
+
+    animation, mapping = rigmap.animation_for_armature(animation, skeleton_from_armature(armature), bone_map)
+    return armature_module.import_animation(context, animation, name, armature=armature, bone_map=mapping)
+
+
+def load_rig_armature(blend_path: str | os.PathLike, context: bpy.types.Context | None = None) -> bpy.types.Object:
+    """Append the (single, or first deforming) armature object of a ``.blend`` into the current scene."""
+    context = context or bpy.context
+    source = Path(blend_path)
+    if not source.is_file():
+        raise VideoposeError(f"rig file not found: {source}")
+    try:
+        with bpy.data.libraries.load(str(source), link=False) as (data_from, data_to):
+            data_to.objects = list(data_from.objects)
+    except OSError as error:
+        raise VideoposeError(f"cannot read {source} as a .blend file ({error})") from error
+    armatures = [obj for obj in data_to.objects if obj is not None and obj.type == "ARMATURE"]
+    for obj in data_to.objects:
+        if obj is not None and obj not in armatures:
+            bpy.data.objects.remove(obj)
+    if not armatures:
+        raise VideoposeError(f"{source} holds no armature object")
+    armatures.sort(key=lambda obj: -len(obj.data.bones))
+    for obj in armatures:
+        context.collection.objects.link(obj)
+    return armatures[0]
+
+
+def export_fbx(
+    source: str | os.PathLike,
+    output: str | os.PathLike,
+    preset: str = "blender",
+    rig_blend: str | os.PathLike | None = None,
+    bone_map: str | dict[str, str] | None = None,
+    settings: RetargetSettings = RetargetSettings(),
+    overwrite: bool = False,
+    writer: str = "blender",
+    context: bpy.types.Context | None = None,
+) -> Path:
+    """Motion/animation ``.npz`` or ``.bvh`` -> ``.fbx``, on videopose's armature or on the rig in
+    ``rig_blend`` (through ``bone_map``). Nothing is left in the session's scene."""
+    context = context or bpy.context
+    target = Path(output)
+    if target.exists() and not overwrite:
+        raise VideoposeError(f"{target} already exists: pass --overwrite to replace it")
+    if rig_blend is None:
+        animation = load_animation(source, settings)
+        return get_fbx_writer(writer).write(animation, target, preset, overwrite=overwrite)
+    with preserved_scene(context, remove_new=True):
+        rig = load_rig_armature(rig_blend, context)
+        import_motion_file(source, armature=rig, bone_map=bone_map, settings=settings, context=context)
+        return get_fbx_writer(writer).write(rig, target, preset, overwrite=overwrite)
+
+
+def export_animation_file(animation, output: str | os.PathLike, preset: str = "blender",
+                          overwrite: bool = True, context: bpy.types.Context | None = None) -> Path:
+    """An Animation -> ``.fbx`` (through the FBX writer) or ``.blend`` (a file holding just its armature)."""
+    context = context or bpy.context
+    target = Path(output)
+    suffix = target.suffix.lower()
+    if suffix == ".fbx":
+        return get_fbx_writer().write(animation, target, preset, overwrite=overwrite)
+    if suffix != ".blend":
+        raise VideoposeError(f"Blender can write .fbx or .blend, not {target.name}")
+    with preserved_scene(context, remove_new=True):
+        result = armature_module.import_animation(context, animation, clip_name(target))
+        # A scene holding only the armature, with the clip's timing: what the user sees on opening it.
+        scene = bpy.data.scenes.new(clip_name(target))
+        try:
+            scene.collection.objects.link(result.armature)
+            armature_module.set_scene_timing(scene, animation.fps, result.frame_start, animation.num_frames)
+            with atomic_output(target, overwrite=overwrite) as temporary:
+                bpy.data.libraries.write(str(temporary), {scene}, fake_user=True)
+        finally:
+            bpy.data.scenes.remove(scene)
+    return target
+
+
+def batch(input_dir: str | os.PathLike, output_dir: str | os.PathLike, preset: str = "blender",
+          overwrite: bool = False, **options):
+    """A folder of motions/animations/BVH (and videos) -> one FBX each; see :func:`addon.batch.batch_convert`."""
+    from .batch import batch_convert
+
+    return batch_convert(input_dir, output_dir, preset=preset, overwrite=overwrite, **options)

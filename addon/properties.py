@@ -1,0 +1,60 @@
+"""The options the sidebar panel shows, kept per scene (``scene.videopose``)."""
+
+from __future__ import annotations
+
+import bpy
+
+RIG_PRESETS = ("rigify", "mixamo", "ue5", "cmu", "smpl")
+FBX_PRESETS = ("blender", "unity", "unreal", "mixamo")
+
+
+def _rig_items(_self, _context):
+    return [("NONE", "videopose skeleton", "Videopose's own 17-joint skeleton")] + [
+        (name, name, f"the {name} rig preset") for name in RIG_PRESETS]
+
+
+def _bone_map_items(_self, _context):
+    return [("NAMES", "Same names", "Joints drive the bones of the same name")] + [
+        (name, name, f"the {name} bone map") for name in RIG_PRESETS]
+
+
+class VIDEOPOSE_PG_settings(bpy.types.PropertyGroup):
+    rig: bpy.props.EnumProperty(name="Rig", description="Skeleton of a new armature", items=_rig_items)
+    target: bpy.props.EnumProperty(
+        name="Import to", items=[("NEW", "New armature", "Create an armature for the motion"),
+                                 ("SELECTED", "Selected armature", "Key the motion onto the selected armature")],
+    )
+    bone_map: bpy.props.EnumProperty(name="Bone map", description="How joints map onto the selected armature",
+                                     items=_bone_map_items)
+    bone_map_file: bpy.props.StringProperty(name="Bone map JSON", subtype="FILE_PATH",
+                                            description="A bone-map JSON file (overrides the preset)")
+    smoothing: bpy.props.FloatProperty(name="Smoothing", min=0.0, max=10.0, default=0.0,
+                                       description="Rotation smoothing strength for motion files (0 = default)")
+    foot_lock: bpy.props.BoolProperty(name="Foot lock", default=True, description="Pin feet during ground contact")
+    device: bpy.props.EnumProperty(name="Device", items=[("auto", "Auto", ""), ("cpu", "CPU", ""), ("cuda", "CUDA", "")])
+    fbx_preset: bpy.props.EnumProperty(name="FBX preset", items=[(n, n.capitalize(), "") for n in FBX_PRESETS])
+    batch_input: bpy.props.StringProperty(name="Input folder", subtype="DIR_PATH")
+    batch_output: bpy.props.StringProperty(name="Output folder", subtype="DIR_PATH")
+    overwrite: bpy.props.BoolProperty(name="Overwrite", default=False, description="Replace existing FBX files")
+
+    def retarget_settings(self):
+        from .sources import RetargetSettings
+
+        return RetargetSettings(None if self.rig == "NONE" else self.rig,
+                                self.smoothing if self.smoothing > 0 else None, self.foot_lock)
+
+    def bone_map_spec(self) -> str | None:
+        if self.bone_map_file:
+            return bpy.path.abspath(self.bone_map_file)
+        return None if self.bone_map == "NAMES" else self.bone_map
+
+
+CLASSES = (VIDEOPOSE_PG_settings,)
+
+
+def register_properties() -> None:
+    bpy.types.Scene.videopose = bpy.props.PointerProperty(type=VIDEOPOSE_PG_settings)
+
+
+def unregister_properties() -> None:
+    del bpy.types.Scene.videopose

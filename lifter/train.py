@@ -1,0 +1,398 @@
+"""Training the lifter on motion capture seen by virtual cameras (Pavllo et al. 2019, Sec. 4-5).
+
+Recipe (the paper's): Adam with amsgrad, learning rate 1e-3 decayed by 0.95 per epoch, batch-norm
+momentum decayed exponentially from 0.1 to 0.001 over training, batches of 1024 output frames,
+flip augmentation (mirror x, swap left/right), the strided single-frame model for training and the
+dilated sequence model for validation. Each epoch renders every training clip through
+``cameras_per_clip`` fresh virtual cameras (lifter/synthetic.py), so the model sees many views.
+
+The trajectory model (the pelvis in the camera frame) is trained in the same run with MPJPE weighted
+by 1/depth on a quarter of each batch (``trajectory_fraction``). ``semi=True`` adds Sec. 4's
+semi-supervised objective: only ``labeled_fraction`` of the training clips keep their 3D; on the
+others, after ``warmup_epochs``, the 2D reprojection of pose + trajectory against the input 2D and
+the bone-length term train both models.
+
+Outputs in ``output_dir``: ``last.pt``/``best.pt`` (lifter.checkpoint format), ``train_state.pt``
+(optimiser etc., for ``resume``), ``log.csv`` and ``curves.png``. Same seed -> same weights on CPU:
+every epoch draws its cameras, noise and batches from ``(seed, epoch)`` and reseeds torch.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lifter.checkpoint import LifterCheckpoint, LifterConfig, build_model, save_checkpoint
+from lifter.datasets import MocapDataset, load_training_data, split_dataset
+from lifter.losses import bone_length_loss, mpjpe_loss, reprojection_loss, weighted_mpjpe_loss
+from lifter.mocap import MOCAP_NAMES
+from lifter.synthetic import NO_NOISE, DetectorNoise, synthesize
+from videopose.errors import VideoposeError
+from videopose.layouts import COCO17, H36M17
+from videopose.progress import ProgressCallback, no_progress
+
+COCO_MIRROR = COCO17.mirror_permutation()
+H36M_MIRROR = H36M17.mirror_permutation()
+# The 12 COCO body points (shoulders..ankles) and the H36M joints at the same places, for the reprojection.
+COCO_BODY = np.arange(5, 17)
+H36M_FOR_COCO_BODY = np.array([MOCAP_NAMES.index(COCO17.names[i]) for i in COCO_BODY])
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: str
+    output_dir: str
+    epochs: int = 40
+    filter_widths: tuple[int, ...] = (3, 3, 3, 3, 3)
+    channels: int = 256
+    causal: bool = False
+    dropout: float = 0.25
+    batch_size: int = 1024
+    learning_rate: float = 1e-3
+    lr_decay: float = 0.95
+    bn_momentum_start: float = 0.1
+    bn_momentum_end: float = 0.001
+    cameras_per_clip: int = 8
+    noise: str = "detector"  # "detector" | "none": 2D noise on the training inputs
+    noise_scale: float = 1.0
+    flip: bool = True
+    trajectory: bool = True
+    trajectory_fraction: float = 0.25
+    semi: bool = False
+    labeled_fraction: float = 1.0
+    warmup_epochs: int = 1
+    steps_per_epoch: int | None = None  # default: one pass over the (labelled) training frames
+    validation_cameras: int = 2
+    validation_noise: str = "none"
+    seed: int = 1234
+    device: str = "auto"
+    threads: int | None = None
+    resume: bool = False
+    half_weights: bool = False  # store best.pt/last.pt weights as float16
+
+    def lifter_config(self) -> LifterConfig:
+        return LifterConfig(tuple(self.filter_widths), channels=self.channels, causal=self.causal, dropout=self.dropout)
+
+    def to_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["filter_widths"] = list(self.filter_widths)
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in values.items() if key in known}
+        if "filter_widths" in values:
+            values["filter_widths"] = tuple(values["filter_widths"])
+        return cls(**values)
+
+
+@dataclass
+class _Views:
+    """Training clips rendered through cameras: inputs padded per sequence, targets per frame."""
+
+    inputs: np.ndarray  # (sum of padded lengths, 17, 2) normalised
+    window_start: np.ndarray  # (frames,) index into inputs of each output frame's first input frame
+    poses: np.ndarray  # (frames, 17, 3) root-relative camera frame
+    trajectory: np.ndarray  # (frames, 3)
+    intrinsics: np.ndarray  # (frames, 9)
+    clean_2d: np.ndarray  # (frames, 17, 2) at the output frame, before noise
+
+
+def _noise_model(name: str, scale: float = 1.0) -> DetectorNoise:
+    if name == "none":
+        return NO_NOISE
+    if name == "detector":
+        return DetectorNoise(jitter_scale=scale) if scale != 1.0 else DetectorNoise()
+    raise VideoposeError(f"noise must be 'detector' or 'none', got {name!r}")
+
+
+def render_views(dataset: MocapDataset, rng: np.random.Generator, cameras_per_clip: int, noise: DetectorNoise,
+                 receptive_field: int, causal_shift: int) -> _Views:
+    """Every clip through ``cameras_per_clip`` virtual cameras -> one flat :class:`_Views`."""
+    half = receptive_field // 2
+    inputs, starts, poses, trajectory, intrinsics, clean = [], [], [], [], [], []
+    offset = 0
+    for clip in dataset.clips:
+        repeated = np.repeat(clip.points[None], cameras_per_clip, axis=0)
+        batch = synthesize(rng, repeated, noise)
+        frames = clip.points.shape[0]
+        padded = np.pad(batch.inputs_2d, [(0, 0), (half + causal_shift, half - causal_shift), (0, 0), (0, 0)], mode="edge")
+        for view in range(cameras_per_clip):
+            inputs.append(padded[view])
+            starts.append(offset + np.arange(frames))
+            offset += padded.shape[1]
+        poses.append(batch.poses_3d.reshape(-1, 17, 3))
+        trajectory.append(batch.trajectory.reshape(-1, 3))
+        intrinsics.append(np.repeat(batch.intrinsics, frames, axis=0))
+        clean.append(batch.clean_2d.reshape(-1, 17, 2))
+    return _Views(np.concatenate(inputs), np.concatenate(starts), np.concatenate(poses), np.concatenate(trajectory),
+                  np.concatenate(intrinsics), np.concatenate(clean))
+
+
+def _batch_tensors(views: _Views, frames: np.ndarray, receptive_field: int, flip: np.ndarray,
+                   device: torch.device) -> dict[str, torch.Tensor]:
+    """Windows for output frames ``frames`` -> tensors; ``flip`` (batch,) bool mirrors those samples."""
+    windows = views.inputs[views.window_start[frames][:, None] + np.arange(receptive_field)]
+    poses, trajectory = views.poses[frames].copy(), views.trajectory[frames].copy()
+    intrinsics = views.intrinsics[frames].copy()
+    if flip.any():
+        windows[flip] = windows[flip][:, :, COCO_MIRROR] * np.array([-1.0, 1.0], dtype=np.float32)
+        poses[flip] = poses[flip][:, H36M_MIRROR] * np.array([-1.0, 1.0, 1.0], dtype=np.float32)
+        trajectory[flip] *= np.array([-1.0, 1.0, 1.0], dtype=np.float32)
+        intrinsics[flip, 2] *= -1  # principal point x
+        intrinsics[flip, 8] *= -1  # tangential p2 changes sign under x -> -x
+    as_tensor = lambda array: torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).to(device)  # noqa: E731
+    return dict(inputs=as_tensor(windows), poses=as_tensor(poses[:, None]), trajectory=as_tensor(trajectory[:, None, None]),
+                intrinsics=as_tensor(intrinsics))
+
+
+def select_labeled_clips(dataset: MocapDataset, fraction: float, seed: int) -> tuple[MocapDataset, MocapDataset]:
+    """Clips in a seeded random order, taken until ``fraction`` of the frames -> (labelled, unlabelled)."""
+    if not 0 < fraction <= 1:
+        raise VideoposeError(f"labelled fraction must be in (0, 1], got {fraction}")
+    order = np.random.default_rng(seed).permutation(len(dataset.clips))
+    total = dataset.num_frames
+    labeled, unlabeled, taken = [], [], 0
+    for index in order:
+        clip = dataset.clips[index]
+        if taken < fraction * total - 1e-9:
+            labeled.append(clip)
+            taken += clip.points.shape[0]
+        else:
+            unlabeled.append(clip)
+    return MocapDataset(labeled), MocapDataset(unlabeled)
+
+
+def select_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise VideoposeError("--device cuda was asked for but no CUDA GPU is available; use --device cpu")
+    return torch.device(name)
+
+
+def bn_momentum(epoch: int, epochs: int, start: float, end: float) -> float:
+    """Exponential decay from ``start`` (epoch 0) to ``end`` (last epoch), as in the paper."""
+    return start * math.exp(epoch / max(1, epochs - 1) * math.log(end / start)) if epochs > 1 else start
+
+
+@dataclass
+class ValidationSet:
+    """Fixed views of the validation clips: sequences of normalised 2D and their targets."""
+
+    names: list[str]
+    inputs: list[np.ndarray]  # (frames, 17, 2)
+    poses: list[np.ndarray]  # (frames, 17, 3)
+    trajectory: list[np.ndarray]  # (frames, 3)
+    fps: list[float] = field(default_factory=list)
+
+
+def make_validation_set(dataset: MocapDataset, cameras_per_clip: int, noise: str, seed: int = 0) -> ValidationSet:
+    """Deterministic: cameras and noise from ``seed`` only (the same for every run and checkpoint)."""
+    rng = np.random.default_rng(seed)
+    result = ValidationSet([], [], [], [], [])
+    for clip in dataset.clips:
+        batch = synthesize(rng, np.repeat(clip.points[None], cameras_per_clip, axis=0), _noise_model(noise))
+        for view in range(cameras_per_clip):
+            result.names.append(f"{clip.name}#cam{view}")
+            result.inputs.append(batch.inputs_2d[view])
+            result.poses.append(batch.poses_3d[view])
+            result.trajectory.append(batch.trajectory[view])
+            result.fps.append(clip.fps)
+    return result
+
+
+def predict_sequences(state: dict[str, torch.Tensor], config: LifterConfig, sequences: list[np.ndarray],
+                      device: torch.device, num_joints_out: int | None = None) -> list[np.ndarray]:
+    """Run the dilated model with ``state`` over whole sequences (edge-padded, one output per frame)."""
+    from lifter.infer import run_model
+
+    model = build_model(config, strided=False, num_joints_out=num_joints_out)
+    model.load_state_dict(state)
+    return run_model(model, sequences, device=device)
+
+
+def validate(pose_state, trajectory_state, config: LifterConfig, validation: ValidationSet,
+             device: torch.device) -> dict[str, float]:
+    """MPJPE and MPJVE (mm, mm/frame) over all validation frames; trajectory error (mm) if present."""
+    predicted = predict_sequences(pose_state, config, validation.inputs, device)
+    predicted_all = np.concatenate(predicted)
+    target_all = np.concatenate(validation.poses)
+    errors = np.linalg.norm(predicted_all - target_all, axis=-1).mean()
+    velocity = np.concatenate([np.linalg.norm(np.diff(p, axis=0) - np.diff(t, axis=0), axis=-1).ravel()
+                               for p, t in zip(predicted, validation.poses)]).mean()
+    result = {"val_mpjpe_mm": float(errors * 1000), "val_mpjve_mm": float(velocity * 1000)}
+    if trajectory_state is not None:
+        trajectories = predict_sequences(trajectory_state, config, validation.inputs, device, num_joints_out=1)
+        error = np.linalg.norm(np.concatenate(trajectories)[:, 0] - np.concatenate(validation.trajectory), axis=-1)
+        result["val_trajectory_mm"] = float(error.mean() * 1000)
+    return result
+
+
+def _write_plot(history: list[dict[str, float]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [row["epoch"] for row in history]
+    figure, axis = plt.subplots(figsize=(7, 4))
+    axis.plot(epochs, [row["train_loss_mm"] for row in history], label="train MPJPE (strided, noisy 2D)")
+    axis.plot(epochs, [row["val_mpjpe_mm"] for row in history], label="validation MPJPE")
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("mm")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def _write_log(history: list[dict[str, float]], path: Path) -> None:
+    columns = list(history[0].keys())
+    for row in history:
+        columns += [key for key in row if key not in columns]
+    with open(path, "w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(history)
+
+
+def train(config: TrainConfig, progress: ProgressCallback | None = None,
+          dataset: MocapDataset | None = None) -> dict[str, Any]:
+    """Train per ``config``; returns the summary (best epoch and errors). See the module docstring."""
+    progress = progress or no_progress
+    output = Path(config.output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = select_device(config.device)
+    lifter_config = config.lifter_config()
+    dataset = dataset if dataset is not None else load_training_data(config.data)
+    train_set, validation_clips = split_dataset(dataset)
+    if config.semi or config.labeled_fraction < 1:
+        labeled_set, unlabeled_set = select_labeled_clips(train_set, config.labeled_fraction, config.seed)
+    else:
+        labeled_set, unlabeled_set = train_set, MocapDataset([])
+    if not config.semi:
+        unlabeled_set = MocapDataset([])
+    validation = make_validation_set(validation_clips, config.validation_cameras, config.validation_noise)
+
+    torch.manual_seed(config.seed)
+    pose_model = build_model(lifter_config, strided=True).to(device)
+    trajectory_model = build_model(lifter_config, strided=True, num_joints_out=1).to(device) if (
+        config.trajectory or config.semi) else None
+    parameters = list(pose_model.parameters()) + (list(trajectory_model.parameters()) if trajectory_model else [])
+    optimizer = torch.optim.Adam(parameters, lr=config.learning_rate, amsgrad=True)
+    receptive_field = pose_model.receptive_field()
+    causal_shift = pose_model.total_causal_shift()
+    parents = torch.tensor(H36M17.parents, device=device)
+    body_map = torch.tensor(H36M_FOR_COCO_BODY, device=device)
+    center = receptive_field // 2 + causal_shift  # input frame aligned with the output frame
+
+    history: list[dict[str, float]] = []
+    best = {"val_mpjpe_mm": float("inf"), "epoch": -1}
+    start_epoch = 0
+    state_path = output / "train_state.pt"
+    if config.resume and state_path.exists():
+        state = torch.load(state_path, map_location=device, weights_only=False)
+        if state["config"]["filter_widths"] != list(config.filter_widths) or state["config"]["channels"] != config.channels:
+            raise VideoposeError(f"cannot resume {state_path}: it was trained with another architecture")
+        pose_model.load_state_dict(state["pose_state"])
+        if trajectory_model is not None and state.get("trajectory_state") is not None:
+            trajectory_model.load_state_dict(state["trajectory_state"])
+        optimizer.load_state_dict(state["optimizer"])
+        history, best, start_epoch = state["history"], state["best"], state["epoch"] + 1
+    (output / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+
+    labeled_frames = labeled_set.num_frames
+    steps = config.steps_per_epoch or max(1, labeled_frames // config.batch_size)
+    total_steps = steps * config.epochs
+    noise = _noise_model(config.noise, config.noise_scale)
+    for epoch in range(start_epoch, config.epochs):
+        epoch_start = time.time()
+        rng = np.random.default_rng([config.seed, epoch])
+        torch.manual_seed(config.seed * 1000 + epoch)
+        learning_rate = config.learning_rate * config.lr_decay ** epoch
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate
+        momentum = bn_momentum(epoch, config.epochs, config.bn_momentum_start, config.bn_momentum_end)
+        for model in (pose_model, trajectory_model):
+            if model is not None:
+                model.set_bn_momentum(momentum)
+                model.train()
+        labeled_views = render_views(labeled_set, rng, config.cameras_per_clip, noise, receptive_field, causal_shift)
+        use_unlabeled = config.semi and unlabeled_set.clips and epoch >= config.warmup_epochs
+        unlabeled_views = render_views(unlabeled_set, rng, config.cameras_per_clip, noise, receptive_field,
+                                       causal_shift) if use_unlabeled else None
+        order = rng.permutation(len(labeled_views.poses))
+        sums = {"loss_pose": 0.0, "loss_trajectory": 0.0, "loss_reprojection": 0.0, "loss_bone": 0.0}
+        for step in range(steps):
+            chosen = order[(np.arange(config.batch_size) + step * config.batch_size) % len(order)]
+            flip = rng.random(len(chosen)) < 0.5 if config.flip else np.zeros(len(chosen), bool)
+            batch = _batch_tensors(labeled_views, chosen, receptive_field, flip, device)
+            optimizer.zero_grad(set_to_none=True)
+            predicted = pose_model(batch["inputs"])
+            loss_pose = mpjpe_loss(predicted, batch["poses"])
+            loss = loss_pose
+            if trajectory_model is not None:
+                count = max(1, int(round(len(chosen) * (1.0 if config.semi else config.trajectory_fraction))))
+                predicted_trajectory = trajectory_model(batch["inputs"][:count])
+                target = batch["trajectory"][:count]
+                loss_trajectory = weighted_mpjpe_loss(predicted_trajectory, target, 1.0 / target[..., 2])
+                loss = loss + loss_trajectory
+                sums["loss_trajectory"] += loss_trajectory.item()
+            if use_unlabeled:
+                pick = rng.integers(0, len(unlabeled_views.poses), len(chosen))
+                flip_u = rng.random(len(pick)) < 0.5 if config.flip else np.zeros(len(pick), bool)
+                unlabeled = _batch_tensors(unlabeled_views, pick, receptive_field, flip_u, device)
+                poses_u = pose_model(unlabeled["inputs"])
+                trajectory_u = trajectory_model(unlabeled["inputs"])
+                target_2d = unlabeled["inputs"][:, center:center + 1, COCO_BODY]
+                loss_reprojection = reprojection_loss(poses_u, trajectory_u, unlabeled["intrinsics"], target_2d, body_map)
+                loss_bone = bone_length_loss(predicted, poses_u, parents)
+                loss = loss + loss_reprojection + loss_bone
+                sums["loss_reprojection"] += loss_reprojection.item()
+                sums["loss_bone"] += loss_bone.item()
+            loss.backward()
+            optimizer.step()
+            sums["loss_pose"] += loss_pose.item()
+            progress(epoch * steps + step + 1, total_steps, f"epoch {epoch + 1}/{config.epochs} loss {loss_pose.item() * 1000:.1f} mm")
+        train_seconds = time.time() - epoch_start
+        pose_state = {k: v.detach().cpu().clone() for k, v in pose_model.state_dict().items()}
+        trajectory_state = ({k: v.detach().cpu().clone() for k, v in trajectory_model.state_dict().items()}
+                            if trajectory_model is not None else None)
+        metrics = validate(pose_state, trajectory_state, lifter_config, validation, device)
+        row = {"epoch": epoch + 1, "lr": learning_rate, "bn_momentum": momentum,
+               "train_loss_mm": sums["loss_pose"] / steps * 1000,
+               "train_trajectory_loss": sums["loss_trajectory"] / steps,
+               "train_reprojection_loss": sums["loss_reprojection"] / steps,
+               "train_bone_loss_mm": sums["loss_bone"] / steps * 1000,
+               **metrics, "seconds": time.time() - epoch_start,
+               "samples_per_second": steps * config.batch_size / max(train_seconds, 1e-9)}
+        history.append(row)
+        metadata = {"train_config": config.to_dict(), "epoch": epoch + 1, "metrics": metrics,
+                    "validation": "clean 2D" if config.validation_noise == "none" else "detector-like 2D",
+                    "training_frames": labeled_frames, "receptive_field": receptive_field}
+        checkpoint = LifterCheckpoint(lifter_config, pose_state, trajectory_state, metadata)
+        save_checkpoint(checkpoint, output / "last.pt", half=config.half_weights)
+        if metrics["val_mpjpe_mm"] < best["val_mpjpe_mm"]:
+            best = {"val_mpjpe_mm": metrics["val_mpjpe_mm"], "epoch": epoch + 1, **metrics}
+            save_checkpoint(checkpoint, output / "best.pt", half=config.half_weights)
+        torch.save({"config": config.to_dict(), "epoch": epoch, "pose_state": pose_state,
+                    "trajectory_state": trajectory_state, "optimizer": optimizer.state_dict(),
+                    "history": history, "best": best}, output / "train_state.tmp")
+        (output / "train_state.tmp").replace(state_path)
+        _write_log(history, output / "log.csv")
+        _write_plot(history, output / "curves.png")
+    return {"best": best, "history": history, "output_dir": str(output),
+            "train_frames": labeled_frames, "validation_frames": int(sum(len(p) for p in validation.poses))}

@@ -1,0 +1,117 @@
+"""Two-bone IK (hip-knee-ankle) and foot locking during ground contact.
+
+Locking pins each contact run's ankle at the run's median position; the pin is blended in before the
+run and out after it over ``blend_frames`` frames (smoothstep), so the foot does not pop when contact
+starts or ends. The leg is re-posed with an analytic two-bone IK in the plane of the original knee
+(bone lengths stay exact), and the thigh and shin rotations are changed by the minimal rotation
+taking each old bone direction to the new one, which keeps their twist.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from retarget.animation import Animation
+from retarget.contact import runs
+from retarget.solve import make_continuous
+
+# (hip, knee, ankle) of the canonical skeleton, in Animation.contacts column order (left, right).
+FEET = (("left_hip", "left_knee", "left_ankle"), ("right_hip", "right_knee", "right_ankle"))
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+
+
+def swing_matrices(from_directions: np.ndarray, to_directions: np.ndarray) -> np.ndarray:
+    """(frames, 3) unit directions -> (frames, 3, 3) minimal rotations taking ``from`` onto ``to``."""
+    axis = np.cross(from_directions, to_directions)
+    cosine = np.sum(from_directions * to_directions, axis=-1)
+    skew = np.zeros(axis.shape[:-1] + (3, 3))
+    skew[..., 0, 1], skew[..., 0, 2], skew[..., 1, 2] = -axis[..., 2], axis[..., 1], -axis[..., 0]
+    skew -= np.swapaxes(skew, -1, -2)
+    return np.eye(3) + skew + skew @ skew / np.maximum(1.0 + cosine, 1e-9)[..., None, None]
+
+
+def two_bone_ik(root: np.ndarray, joint: np.ndarray, target: np.ndarray, upper_length: float, lower_length: float,
+                bend_hint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Place a two-bone chain (root fixed) so its end reaches ``target`` (frames, 3) as near as it can.
+
+    The middle joint stays on the side of the root->target line where ``joint`` was (``bend_hint``,
+    (frames, 3), where the chain is straight). Returns the new middle joint and end (frames, 3); the
+    bone lengths are exactly ``upper_length`` and ``lower_length``.
+    """
+    reach = target - root
+    distance = np.linalg.norm(reach, axis=-1, keepdims=True)
+    direction = np.where(distance > 1e-9, reach / np.maximum(distance, 1e-12), _unit(joint - root))
+    distance = np.clip(distance, abs(upper_length - lower_length) + 1e-6, upper_length + lower_length - 1e-6)
+    pole = joint - root
+    pole = pole - np.sum(pole * direction, axis=-1, keepdims=True) * direction
+    hint = bend_hint - np.sum(bend_hint * direction, axis=-1, keepdims=True) * direction
+    pole = np.where(np.linalg.norm(pole, axis=-1, keepdims=True) > 1e-4 * upper_length, pole, hint)
+    pole = _unit(pole)
+    cosine = (upper_length**2 + distance**2 - lower_length**2) / (2 * upper_length * distance)
+    cosine = np.clip(cosine, -1.0, 1.0)
+    middle = root + upper_length * (cosine * direction + np.sqrt(1 - cosine**2) * pole)
+    return middle, root + direction * distance
+
+
+def pin_weights(contact: np.ndarray, positions: np.ndarray, blend_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """(frames,) contact mask and (frames, 3) ankle positions -> per-frame pin weight (frames,) in [0, 1]
+    and pin position (frames, 3): 1 inside a contact run, easing in/out over ``blend_frames`` around it."""
+    frames = len(contact)
+    weight = np.zeros(frames)
+    pin = positions.copy()
+    ramp = np.arange(1, blend_frames + 1) / (blend_frames + 1)
+    ramp = ramp * ramp * (3 - 2 * ramp)
+    for start, stop in runs(contact):
+        target = np.median(positions[start:stop], axis=0)
+        run_weight = np.zeros(frames)
+        run_weight[start:stop] = 1.0
+        before = np.arange(start - blend_frames, start)
+        after = np.arange(stop, stop + blend_frames)
+        run_weight[before[before >= 0]] = ramp[before >= 0]
+        run_weight[after[after < frames]] = ramp[::-1][after < frames]
+        better = run_weight > weight
+        weight[better] = run_weight[better]
+        pin[better] = target
+    return weight, pin
+
+
+def lock_feet(animation: Animation, contacts: np.ndarray, blend_frames: int = 4) -> Animation:
+    """Pin the ankles of the canonical skeleton during ``contacts`` (frames, 2: left, right) with two-bone IK.
+
+    Returns a new Animation (same skeleton, root motion and other joints) with ``contacts`` attached.
+    """
+    skeleton = animation.skeleton
+    positions, world = animation.world_transforms()
+    local = Rotation.from_quat(animation.local_quats_xyzw.reshape(-1, 4)).as_matrix().reshape(world.shape)
+    lengths = skeleton.bone_lengths()
+    changed: list[int] = []
+    for foot, (hip_name, knee_name, ankle_name) in enumerate(FEET):
+        hip, knee, ankle = (skeleton.index(name) for name in (hip_name, knee_name, ankle_name))
+        weight, pin = pin_weights(contacts[:, foot], positions[:, ankle], blend_frames)
+        active = weight > 0
+        if not active.any():
+            continue
+        target = positions[active, ankle] + weight[active, None] * (pin[active] - positions[active, ankle])
+        # Where the leg is straight, bend the knee the way the thigh's own frame says (forward, -Y at rest).
+        hint = world[active, hip] @ np.array([0.0, -1.0, 0.0])
+        new_knee, new_ankle = two_bone_ik(positions[active, hip], positions[active, knee], target,
+                                          lengths[knee], lengths[ankle], hint)
+        thigh = swing_matrices(_unit(positions[active, knee] - positions[active, hip]),
+                               _unit(new_knee - positions[active, hip])) @ world[active, hip]
+        shin = swing_matrices(_unit(positions[active, ankle] - positions[active, knee]),
+                              _unit(new_ankle - new_knee)) @ world[active, knee]
+        parent = skeleton.parents[hip]
+        local[active, hip] = np.swapaxes(world[active, parent], -1, -2) @ thigh
+        local[active, knee] = np.swapaxes(thigh, -1, -2) @ shin
+        changed += [hip, knee]
+    quats = animation.local_quats_xyzw.copy()
+    if changed:
+        frames = len(quats)
+        quats[:, changed] = Rotation.from_matrix(local[:, changed].reshape(-1, 3, 3)).as_quat().reshape(frames, len(changed), 4)
+        quats = make_continuous(quats)
+    return Animation(skeleton, quats, animation.root_positions, animation.fps, contacts=np.asarray(contacts, bool),
+                     extras=dict(animation.extras))

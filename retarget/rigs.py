@@ -1,0 +1,241 @@
+"""Target rigs (a rest skeleton + a bone map) and retargeting an Animation onto one.
+
+Retargeting works in world space, so the target may have other proportions, another rest pose
+(T or A) and other bone axes. For a target bone t driven by source joint s:
+
+    target_world[t] = source_world[s] @ align[t]
+
+where ``align[t]`` is the minimal rotation taking t's rest direction (towards the target bone driven
+by s's child) onto s's rest direction. At rest both skeletons face -Y with Z up, so the source's
+twist carries over; the target bone then points exactly where the source bone points. Source joints
+with several children (pelvis, thorax) use ``align = identity`` (their whole frame is copied), and end
+joints (ankles, wrists, head) inherit the alignment of the nearest driven ancestor so hands and
+feet stay in line with the forearm and shin. Local rotations follow as
+``local[t] = target_world[parent]^-1 @ target_world[t]``; unmapped bones keep their rest pose relative
+to their parent. Root translation is the source root's, scaled by the ratio of leg lengths, placed so
+the bone driven by the source root lands on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from retarget.animation import Animation, Skeleton, forward_kinematics
+from retarget.ik import swing_matrices
+from retarget.rig_presets import PRESETS
+from retarget.solve import CANONICAL_NAMES, make_continuous
+from videopose.errors import VideoposeError
+
+# Canonical joints every bone map must drive: the root (root motion) and both limbs of each side.
+REQUIRED_SOURCE_JOINTS = ("pelvis", "left_hip", "left_knee", "right_hip", "right_knee",
+                          "left_shoulder", "left_elbow", "right_shoulder", "right_elbow")
+
+
+@dataclass(frozen=True)
+class Rig:
+    """A target rig: its rest ``skeleton`` and ``bone_map`` (target bone -> source joint name)."""
+
+    name: str
+    skeleton: Skeleton
+    bone_map: dict[str, str]
+    end_sites: tuple[str, ...] = ()
+    rest_pose: str = ""
+    optional_bones: tuple[str, ...] = field(default=())
+
+
+def skeleton_from_joints(joints: list, source: str) -> Skeleton:
+    """``[{"name", "parent", "head": [x, y, z]}, ...]`` (any order, one root) -> Skeleton (parents first)."""
+    try:
+        names = [str(joint["name"]) for joint in joints]
+        parents = {str(joint["name"]): (None if joint.get("parent") in (None, "") else str(joint["parent"]))
+                   for joint in joints}
+        heads = {str(joint["name"]): np.asarray(joint["head"], dtype=np.float64) for joint in joints}
+    except (TypeError, KeyError, ValueError) as error:
+        raise VideoposeError(f"{source}: every joint needs 'name', 'parent' (null for the root) and 'head' [x, y, z] "
+                             f"({error!r})") from error
+    if len(set(names)) != len(names):
+        raise VideoposeError(f"{source}: joint names repeat")
+    if any(head.shape != (3,) or not np.isfinite(head).all() for head in heads.values()):
+        raise VideoposeError(f"{source}: every joint 'head' must be three finite numbers (metres, Z up)")
+    unknown = sorted({p for p in parents.values() if p is not None and p not in parents})
+    if unknown:
+        raise VideoposeError(f"{source}: parents name joints that are not listed: {', '.join(unknown)}")
+    roots = [name for name in names if parents[name] is None]
+    if len(roots) != 1:
+        raise VideoposeError(f"{source}: the skeleton needs exactly one root joint (parent null), found {roots}")
+    order: list[str] = []
+    stack = roots[:]
+    while stack:
+        name = stack.pop()
+        order.append(name)
+        stack.extend(reversed([child for child in names if parents[child] == name]))
+    if len(order) != len(names):
+        raise VideoposeError(f"{source}: the joints' parents form a loop: {sorted(set(names) - set(order))}")
+    index = {name: i for i, name in enumerate(order)}
+    offsets = np.array([heads[name] - (heads[parents[name]] if parents[name] else 0.0) for name in order])
+    offsets[0] = 0.0
+    return Skeleton(tuple(order), tuple(index[parents[name]] if parents[name] else -1 for name in order), offsets)
+
+
+def rig_from_dict(data: dict, source: str, skeleton: Skeleton | None = None) -> Rig:
+    """A bone-map dictionary (docs/formats.md) -> validated Rig. ``skeleton`` (the rig at hand, e.g. the
+    Blender armature) replaces the dictionary's ``joints``."""
+    if not isinstance(data, dict) or not isinstance(data.get("map"), dict) or not data["map"]:
+        raise VideoposeError(f"{source}: a bone map is a JSON object with a non-empty \"map\": "
+                             "{\"TargetBone\": \"canonical_joint\", ...} (see docs/formats.md)")
+    end_sites = tuple(str(name) for name in data.get("end_sites", []))
+    if skeleton is None:
+        if "joints" not in data:
+            raise VideoposeError(f"{source}: no \"joints\" list and no rig at hand: add the target skeleton's joints "
+                                 "(name, parent, head) or apply the map to an armature")
+        skeleton = skeleton_from_joints(data["joints"], source)
+        optional: tuple[str, ...] = ()
+    else:
+        optional = tuple(name for name in data.get("optional_bones", end_sites) if name not in skeleton.names)
+    bone_map = {str(target): str(joint) for target, joint in data["map"].items() if str(target) not in optional}
+    rig = Rig(str(data.get("name", Path(source).stem)), skeleton, bone_map,
+              tuple(name for name in end_sites if name in skeleton.names), str(data.get("rest_pose", "")), optional)
+    validate_rig(rig, source)
+    return rig
+
+
+def validate_rig(rig: Rig, source: str = "bone map") -> None:
+    """Raise VideoposeError naming every bone the rig lacks, unknown source joints and missing required ones."""
+    problems = []
+    lacking = [bone for bone in rig.bone_map if bone not in rig.skeleton.names]
+    if lacking:
+        problems.append(f"names bones the rig does not have: {', '.join(lacking)} "
+                        f"(the rig has: {', '.join(rig.skeleton.names[:40])}{' ...' if rig.skeleton.num_joints > 40 else ''})")
+    unknown = sorted({joint for joint in rig.bone_map.values() if joint not in CANONICAL_NAMES})
+    if unknown:
+        problems.append(f"maps onto unknown source joints: {', '.join(unknown)} "
+                        f"(the source joints are: {', '.join(CANONICAL_NAMES)})")
+    missing = [joint for joint in REQUIRED_SOURCE_JOINTS if joint not in rig.bone_map.values()]
+    if missing:
+        problems.append(f"drives no bone from the required source joints: {', '.join(missing)}")
+    if problems:
+        raise VideoposeError(f"{source}: " + "; ".join(problems))
+
+
+def load_rig(preset_or_path: str | os.PathLike, skeleton: Skeleton | None = None) -> Rig:
+    """A preset name (rigify, mixamo, ue5, cmu, smpl) or a bone-map JSON path -> Rig.
+
+    ``skeleton``: the target rig at hand (the Blender add-on passes the user's armature); it replaces
+    the preset's or file's own rest skeleton.
+    """
+    key = str(preset_or_path)
+    if key.lower() in PRESETS:
+        return rig_from_dict(PRESETS[key.lower()](), f"rig preset {key.lower()}", skeleton)
+    path = Path(key)
+    if not path.is_file():
+        raise VideoposeError(f"unknown rig {key!r}: not a preset ({', '.join(PRESETS)}) and no such bone-map file")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise VideoposeError(f"bone map {path} is not readable JSON: {error}") from error
+    return rig_from_dict(data, str(path), skeleton)
+
+
+# ---------------------------------------------------------------------------------------------- transfer
+def _descendants(skeleton: Skeleton, joint: int) -> set[int]:
+    found: set[int] = set()
+    for child in range(joint + 1, skeleton.num_joints):
+        if skeleton.parents[child] == joint or skeleton.parents[child] in found:
+            found.add(child)
+    return found
+
+
+def alignment_rotations(source: Skeleton, rig: Rig) -> dict[int, np.ndarray]:
+    """Target joint index -> (3, 3) rest alignment (see the module docstring) for every mapped bone."""
+    target = rig.skeleton
+    source_rest = source.rest_positions()
+    target_rest = target.rest_positions()
+    driven_by = {target.index(bone): source.index(joint) for bone, joint in rig.bone_map.items()}
+    align: dict[int, np.ndarray] = {}
+    for t in range(target.num_joints):
+        if t not in driven_by:
+            continue
+        s = driven_by[t]
+        children = source.children(s)
+        if len(children) >= 2:
+            align[t] = np.eye(3)
+            continue
+        if not children:  # end joint: inherit from the nearest driven ancestor
+            ancestor = target.parents[t]
+            while ancestor >= 0 and ancestor not in align:
+                ancestor = target.parents[ancestor]
+            align[t] = align[ancestor] if ancestor >= 0 else np.eye(3)
+            continue
+        below = _descendants(target, t)
+        ends = [u for u, joint in driven_by.items() if joint == children[0] and u in below]
+        if ends:
+            target_direction = target_rest[min(ends)] - target_rest[t]
+        elif len(target.children(t)) == 1:
+            target_direction = target.offsets[target.children(t)[0]]
+        else:
+            align[t] = np.eye(3)
+            continue
+        source_direction = source_rest[children[0]] - source_rest[s]
+        norms = np.linalg.norm(target_direction) * np.linalg.norm(source_direction)
+        if norms < 1e-12:
+            align[t] = np.eye(3)
+            continue
+        align[t] = swing_matrices((target_direction / np.linalg.norm(target_direction))[None],
+                                  (source_direction / np.linalg.norm(source_direction))[None])[0]
+    return align
+
+
+def _leg_length(skeleton: Skeleton, joints_of: dict[str, int]) -> float | None:
+    rest = skeleton.rest_positions()
+    legs = []
+    for side in ("left", "right"):
+        chain = [joints_of.get(f"{side}_{part}") for part in ("hip", "knee", "ankle")]
+        if None not in chain:
+            legs.append(np.linalg.norm(rest[chain[1]] - rest[chain[0]]) + np.linalg.norm(rest[chain[2]] - rest[chain[1]]))
+        elif None not in chain[:2]:
+            legs.append(2.0 * np.linalg.norm(rest[chain[1]] - rest[chain[0]]))
+    return float(np.mean(legs)) if legs else None
+
+
+def retarget_to_rig(animation: Animation, rig: Rig) -> Animation:
+    """An Animation on the canonical (or any) source skeleton -> the same motion on ``rig``'s skeleton."""
+    source = animation.skeleton
+    missing = sorted({joint for joint in rig.bone_map.values() if joint not in source.names})
+    if missing:
+        raise VideoposeError(f"rig {rig.name}: the animation's skeleton has no joints {', '.join(missing)}")
+    target = rig.skeleton
+    frames = animation.num_frames
+    _, source_world = animation.world_transforms()
+    align = alignment_rotations(source, rig)
+    driven_by = {target.index(bone): source.index(joint) for bone, joint in rig.bone_map.items()}
+    world = np.empty((frames, target.num_joints, 3, 3))
+    local = np.empty_like(world)
+    for t, parent in enumerate(target.parents):
+        parent_world = world[:, parent] if parent >= 0 else np.broadcast_to(np.eye(3), (frames, 3, 3))
+        if t in driven_by:
+            world[:, t] = source_world[:, driven_by[t]] @ align[t]
+            local[:, t] = np.swapaxes(parent_world, -1, -2) @ world[:, t]
+        else:
+            world[:, t] = parent_world
+            local[:, t] = np.eye(3)
+    quats = make_continuous(Rotation.from_matrix(local.reshape(-1, 3, 3)).as_quat().reshape(frames, target.num_joints, 4))
+
+    source_joints = {name: i for i, name in enumerate(source.names)}
+    target_joints = {source.names[s]: t for t, s in sorted(driven_by.items(), reverse=True)}
+    source_leg, target_leg = _leg_length(source, source_joints), _leg_length(target, target_joints)
+    scale = target_leg / source_leg if source_leg and target_leg else 1.0
+    root = scale * animation.root_positions
+    anchor = target_joints.get(source.names[0])
+    if anchor is not None and anchor != 0:
+        anchored, _ = forward_kinematics(target, quats, np.zeros((frames, 3)))
+        root = root - anchored[:, anchor]
+    extras = {key: value for key, value in animation.extras.items() if key != "bvh_end_site"}
+    extras["bvh_end_site"] = np.array([name in rig.end_sites for name in target.names])
+    extras["root_scale"] = np.array(scale)
+    return Animation(target, quats, root, animation.fps, contacts=animation.contacts, extras=extras)

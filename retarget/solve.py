@@ -1,0 +1,331 @@
+"""3D joint positions -> the canonical videopose skeleton: constant bone lengths and per-joint rotations.
+
+The canonical skeleton has the 17 Human3.6M joints (names as in :data:`videopose.layouts.H36M17`,
+root ``pelvis``). Its rest pose (identity local rotations, see ``retarget/animation.py``) is defined
+in the world frame (Z up, performer facing -Y, performer's left towards +X):
+
+- legs straight down (-Z), arms straight out to the sides (T-pose: left arm +X, right arm -X),
+  spine, thorax, neck and head stacked straight up (+Z);
+- the two small rigid triangles, pelvis -> (hips, spine) and thorax -> (neck, shoulders), keep the
+  shape measured in the clip (median over confident frames in the joint's own frame, made left/right
+  symmetric), so that a performer with low-set hips or raised shoulders is reproduced exactly.
+
+Rotations (each joint's world rotation moves its children's offsets, :func:`solve_world_rotations`):
+
+- pelvis and thorax: the least-squares rotation of their three child offsets (Kabsch);
+- spine: its bone direction, twisted half-way between the hip line and the shoulder line;
+- neck: its bone direction, twist carried from the thorax by the minimal swing (H36M has no face
+  points, so head yaw is not observable);
+- upper and lower limbs: their bone direction, twist from the plane the limb bends in (the elbow or
+  knee hinge axis); as the limb straightens (bend under ~25 degrees) the hinge axis fades into the
+  parent's hinge axis carried by the minimal swing, so straight limbs and limbs pointing at the
+  camera do not flip;
+- end joints (ankles, wrists, head) keep the identity local rotation.
+
+Quaternions are made continuous over time (consecutive dot products positive).
+Everything is vectorised over frames; Python loops run over joints only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from retarget.animation import Animation, Skeleton, forward_kinematics
+from retarget.bone_lengths import estimate_bone_lengths, robust_median
+from videopose.errors import VideoposeError
+from videopose.formats import Motion3D
+from videopose.layouts import H36M17
+from videopose.progress import ProgressCallback, no_progress
+
+(PELVIS, RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE, LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, SPINE, THORAX, NECK_NOSE, HEAD,
+ LEFT_SHOULDER, LEFT_ELBOW, LEFT_WRIST, RIGHT_SHOULDER, RIGHT_ELBOW, RIGHT_WRIST) = range(17)
+
+CANONICAL_NAMES: tuple[str, ...] = H36M17.names
+CANONICAL_PARENTS: tuple[int, ...] = H36M17.parents
+_X, _Y, _Z = np.eye(3)
+
+# (upper joint, lower joint, end joint, rest bone direction, rest hinge axis): the hinge axis is the
+# direction of cross(upper bone, lower bone) when the joint bends the natural way (knees forward,
+# elbows bringing the forearm forward from a palms-down T-pose).
+LIMBS = (
+    (RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE, -_Z, _X),
+    (LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, -_Z, _X),
+    (LEFT_SHOULDER, LEFT_ELBOW, LEFT_WRIST, _X, -_Z),
+    (RIGHT_SHOULDER, RIGHT_ELBOW, RIGHT_WRIST, -_X, _Z),
+)
+END_JOINTS = (RIGHT_ANKLE, LEFT_ANKLE, HEAD, LEFT_WRIST, RIGHT_WRIST)
+_PELVIS_CHILDREN = (RIGHT_HIP, LEFT_HIP, SPINE)
+_THORAX_CHILDREN = (NECK_NOSE, LEFT_SHOULDER, RIGHT_SHOULDER)
+# Bend (sine of the angle between the two limb bones) below which the hinge axis is not trusted at all,
+# and above which it is trusted fully.
+_STRAIGHT_SIN = np.sin(np.radians(8.0))
+_BENT_SIN = np.sin(np.radians(25.0))
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _unit(vectors: np.ndarray, fallback: np.ndarray | None = None) -> np.ndarray:
+    """(..., 3) -> unit vectors; zero vectors become ``fallback`` (broadcastable) or stay zero."""
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    units = vectors / np.maximum(norms, 1e-12)
+    if fallback is not None:
+        units = np.where(norms > 1e-9, units, fallback)
+    return units
+
+
+def _frame(primary: np.ndarray, secondary: np.ndarray, backup: np.ndarray) -> np.ndarray:
+    """(frames, 3) primary and secondary directions -> (frames, 3, 3) orthonormal frames, columns
+    [primary, secondary made orthogonal, primary x secondary]. ``backup`` replaces a secondary that
+    is (nearly) parallel to the primary."""
+    primary = _unit(primary)
+    orthogonal = secondary - np.sum(secondary * primary, axis=-1, keepdims=True) * primary
+    weak = np.linalg.norm(orthogonal, axis=-1, keepdims=True) < 1e-3
+    backup = backup - np.sum(backup * primary, axis=-1, keepdims=True) * primary
+    orthogonal = _unit(np.where(weak, backup, orthogonal))
+    return np.stack([primary, orthogonal, np.cross(primary, orthogonal)], axis=-1)
+
+
+def _rest_frame(rest_direction: np.ndarray, rest_reference: np.ndarray) -> np.ndarray:
+    """The (3, 3) frame :func:`_frame` builds from a joint's rest bone direction and twist reference."""
+    return _frame(rest_direction[None], rest_reference[None], _Y[None])[0]
+
+
+def swing(vectors: np.ndarray, from_directions: np.ndarray, to_directions: np.ndarray) -> np.ndarray:
+    """Rotate (frames, 3) ``vectors`` by the minimal rotation taking unit ``from`` onto unit ``to``
+    (R = I + [v]x + [v]x^2 / (1 + c), v = from x to, c = from . to; ill-posed only for opposite directions)."""
+    axis = np.cross(from_directions, to_directions)
+    cosine = np.sum(from_directions * to_directions, axis=-1, keepdims=True)
+    cross_once = np.cross(axis, vectors)
+    return vectors + cross_once + np.cross(axis, cross_once) / np.maximum(1.0 + cosine, 1e-6)
+
+
+def kabsch_rotations(rest_vectors: np.ndarray, current_vectors: np.ndarray) -> np.ndarray:
+    """(k, 3) rest offsets and (frames, k, 3) current offsets -> (frames, 3, 3) proper rotations W
+    minimising sum_k |W rest_k - current_k|^2 (Kabsch, via a batched 3x3 SVD)."""
+    covariance = np.einsum("ki,fkj->fij", rest_vectors, current_vectors)
+    u, _, vt = np.linalg.svd(covariance)
+    v = np.swapaxes(vt, -1, -2)
+    ut = np.swapaxes(u, -1, -2)
+    determinant = np.sign(np.linalg.det(v @ ut))
+    correction = np.ones((len(covariance), 3))
+    correction[:, 2] = np.where(determinant == 0, 1.0, determinant)
+    return (v * correction[:, None, :]) @ ut
+
+
+def make_continuous(quats_xyzw: np.ndarray) -> np.ndarray:
+    """(frames, joints, 4) -> the same rotations with q or -q chosen so consecutive frames have dot >= 0."""
+    if len(quats_xyzw) < 2:
+        return quats_xyzw.copy()
+    dots = np.sum(quats_xyzw[1:] * quats_xyzw[:-1], axis=-1)
+    flips = np.where(dots < 0, -1.0, 1.0)
+    signs = np.concatenate([np.ones((1,) + flips.shape[1:]), np.cumprod(flips, axis=0)])
+    return quats_xyzw * signs[..., None]
+
+
+def interpolate_missing(values: np.ndarray, what: str = "joint positions") -> tuple[np.ndarray, np.ndarray]:
+    """(frames, ...) with NaN -> (filled copy, (frames,) bool frames that held any NaN).
+
+    Each channel is interpolated linearly over time; leading/trailing gaps hold the nearest value.
+    """
+    frames = len(values)
+    flat = np.array(values, dtype=np.float64).reshape(frames, -1)
+    missing = ~np.isfinite(flat)
+    if missing.all():
+        raise VideoposeError(f"every value of the {what} is NaN or infinite: nothing to retarget")
+    time = np.arange(frames)
+    for channel in np.flatnonzero(missing.any(axis=0)):
+        known = ~missing[:, channel]
+        if not known.any():
+            raise VideoposeError(f"one coordinate of the {what} is NaN in every frame: the lifter output is broken")
+        flat[:, channel] = np.interp(time, time[known], flat[known, channel])
+    return flat.reshape(np.shape(values)), missing.any(axis=1)
+
+
+# ---------------------------------------------------------------------------------------------- rest pose
+def _pelvis_frames(joints: np.ndarray) -> np.ndarray:
+    """(frames, 17, 3) -> (frames, 3, 3) world rotation of the pelvis rest frame: Z = spine, X = hip line."""
+    rest = np.stack([_Z, _X, _Y], axis=-1)
+    current = _frame(joints[:, SPINE] - joints[:, PELVIS], joints[:, LEFT_HIP] - joints[:, RIGHT_HIP], _X[None])
+    return current @ rest.T
+
+
+def _thorax_frames(joints: np.ndarray) -> np.ndarray:
+    """(frames, 17, 3) -> (frames, 3, 3): Z = thorax -> neck, X = shoulder line (right -> left)."""
+    rest = np.stack([_Z, _X, _Y], axis=-1)
+    current = _frame(joints[:, NECK_NOSE] - joints[:, THORAX],
+                     joints[:, LEFT_SHOULDER] - joints[:, RIGHT_SHOULDER], _X[None])
+    return current @ rest.T
+
+
+def _triangle_offsets(joints: np.ndarray, frames: np.ndarray, centre: int, children: tuple[int, ...],
+                      lengths: np.ndarray) -> dict[int, np.ndarray]:
+    """Rest offsets of a rigid triangle's children: median in the centre joint's frame, mirrored symmetric."""
+    local = np.einsum("fji,fkj->fki", frames, joints[:, children] - joints[:, [centre]])  # R^T v
+    median = robust_median(local.reshape(len(local), -1)).reshape(len(children), 3)
+    middle, left, right = (median[children.index(j)] for j in _triangle_roles(children))
+    middle = np.array([0.0, middle[1], middle[2]])
+    left_sym = np.array([(left[0] - right[0]) / 2, (left[1] + right[1]) / 2, (left[2] + right[2]) / 2])
+    right_sym = left_sym * np.array([-1.0, 1.0, 1.0])
+    offsets = {}
+    for joint, vector in zip(_triangle_roles(children), (middle, left_sym, right_sym)):
+        offsets[joint] = lengths[joint] * _unit(vector, _Z)
+    return offsets
+
+
+def _triangle_roles(children: tuple[int, ...]) -> tuple[int, int, int]:
+    """(middle, left, right) joints of a triangle's children."""
+    names = [CANONICAL_NAMES[j] for j in children]
+    middle = next(j for j, n in zip(children, names) if not n.startswith(("left_", "right_")))
+    left = next(j for j, n in zip(children, names) if n.startswith("left_"))
+    right = next(j for j, n in zip(children, names) if n.startswith("right_"))
+    return middle, left, right
+
+
+def rest_offsets(world_joints: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """(frames, 17, 3) world positions of confident frames + (17,) bone lengths -> (17, 3) rest offsets
+    of the canonical skeleton (see the module docstring)."""
+    offsets = np.zeros((17, 3))
+    for upper, lower, end, direction, _ in LIMBS:
+        offsets[lower] = lengths[lower] * direction
+        offsets[end] = lengths[end] * direction
+    for joint in (THORAX, HEAD):
+        offsets[joint] = lengths[joint] * _Z
+    for joint, offset in _triangle_offsets(world_joints, _pelvis_frames(world_joints), PELVIS,
+                                           _PELVIS_CHILDREN, lengths).items():
+        offsets[joint] = offset
+    for joint, offset in _triangle_offsets(world_joints, _thorax_frames(world_joints), THORAX,
+                                           _THORAX_CHILDREN, lengths).items():
+        offsets[joint] = offset
+    return offsets
+
+
+def canonical_skeleton(offsets: np.ndarray) -> Skeleton:
+    """(17, 3) rest offsets -> the canonical videopose Skeleton (H36M17 names and parents)."""
+    return Skeleton(CANONICAL_NAMES, CANONICAL_PARENTS, offsets)
+
+
+# ---------------------------------------------------------------------------------------------- rotations
+def solve_world_rotations(world_joints: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """(frames, 17, 3) world positions -> (frames, 17, 3, 3) world rotations on the canonical skeleton."""
+    joints = np.asarray(world_joints, dtype=np.float64)
+    frames = len(joints)
+    offsets = skeleton.offsets
+    world = np.empty((frames, 17, 3, 3))
+
+    def rest_unit(joint: int) -> np.ndarray:
+        return _unit(offsets[joint])
+
+    world[:, PELVIS] = kabsch_rotations(offsets[list(_PELVIS_CHILDREN)],
+                                        joints[:, _PELVIS_CHILDREN] - joints[:, [PELVIS]])
+
+    # Spine: its own direction, twisted half-way between the hip line and the shoulder line.
+    lateral = (_unit(joints[:, LEFT_SHOULDER] - joints[:, RIGHT_SHOULDER])
+               + _unit(joints[:, LEFT_HIP] - joints[:, RIGHT_HIP]))
+    spine_rest_direction = rest_unit(THORAX)
+    spine_direction = _unit(joints[:, THORAX] - joints[:, SPINE], world[:, PELVIS] @ spine_rest_direction)
+    spine_frame = _frame(spine_direction, lateral, world[:, PELVIS] @ _X)
+    world[:, SPINE] = spine_frame @ _rest_frame(spine_rest_direction, _X).T
+
+    world[:, THORAX] = kabsch_rotations(offsets[list(_THORAX_CHILDREN)],
+                                        joints[:, _THORAX_CHILDREN] - joints[:, [THORAX]])
+
+    # Neck: direction to the head top; twist carried over from the thorax by the minimal swing.
+    neck_rest_direction = rest_unit(HEAD)
+    carried = world[:, THORAX] @ neck_rest_direction
+    neck_direction = _unit(joints[:, HEAD] - joints[:, NECK_NOSE], carried)
+    neck_reference = swing(world[:, THORAX] @ _X, carried, neck_direction)
+    world[:, NECK_NOSE] = _frame(neck_direction, neck_reference, world[:, THORAX] @ _Y) @ \
+        _rest_frame(neck_rest_direction, _X).T
+
+    for upper, lower, end, rest_direction, rest_hinge in LIMBS:
+        parent_rotation = world[:, CANONICAL_PARENTS[upper]]
+        carried = parent_rotation @ rest_direction
+        upper_direction = _unit(joints[:, lower] - joints[:, upper], carried)
+        lower_direction = _unit(joints[:, end] - joints[:, lower], upper_direction)
+        # The parent's hinge axis, swung minimally onto this bone: the "no twist" guess for a straight limb.
+        carried_hinge = swing(parent_rotation @ rest_hinge, carried, upper_direction)
+        measured = np.cross(upper_direction, lower_direction)
+        bend = np.linalg.norm(measured, axis=-1, keepdims=True)
+        trust = np.clip((bend - _STRAIGHT_SIN) / (_BENT_SIN - _STRAIGHT_SIN), 0.0, 1.0)
+        trust = trust * trust * (3.0 - 2.0 * trust)  # smoothstep
+        hinge = trust * measured / np.maximum(bend, 1e-12) + (1.0 - trust) * _unit(carried_hinge)
+        rest = _rest_frame(rest_direction, rest_hinge)
+        backup = parent_rotation @ np.cross(rest_direction, rest_hinge)
+        world[:, upper] = _frame(upper_direction, hinge, backup) @ rest.T
+        world[:, lower] = _frame(lower_direction, hinge, world[:, upper] @ np.cross(rest_direction, rest_hinge)) @ rest.T
+
+    for joint in END_JOINTS:
+        world[:, joint] = world[:, CANONICAL_PARENTS[joint]]
+    return world
+
+
+def local_quaternions(world_rotations: np.ndarray, parents: tuple[int, ...]) -> np.ndarray:
+    """(frames, joints, 3, 3) world rotations -> (frames, joints, 4) continuous local quaternions xyzw."""
+    frames, joints = world_rotations.shape[:2]
+    parent_rotations = world_rotations[:, [max(p, 0) for p in parents]]
+    local = np.swapaxes(parent_rotations, -1, -2) @ world_rotations
+    roots = [j for j, p in enumerate(parents) if p < 0]
+    local[:, roots] = world_rotations[:, roots]
+    quats = Rotation.from_matrix(local.reshape(-1, 3, 3)).as_quat().reshape(frames, joints, 4)
+    return make_continuous(quats)
+
+
+def solve_pose(world_joints: np.ndarray, lengths: np.ndarray | None = None,
+               confident: np.ndarray | None = None) -> tuple[Skeleton, np.ndarray]:
+    """(frames, 17, 3) world-frame joint positions (NaN-free) -> (canonical skeleton, (frames, 17, 4)
+    local quaternions). ``lengths`` (17,) fixes the bone lengths (e.g. a target rig's); ``confident``
+    (frames,) bool marks the frames to measure the lengths and the rest triangles from."""
+    world_joints = np.asarray(world_joints, dtype=np.float64)
+    measured = world_joints if confident is None else np.where(confident[:, None, None], world_joints, np.nan)
+    if lengths is None:
+        lengths = estimate_bone_lengths(measured, H36M17)
+    lengths = np.asarray(lengths, dtype=np.float64)
+    if lengths.shape != (17,):
+        raise VideoposeError(f"bone lengths must have shape (17,) (one per H36M17 joint), got {lengths.shape}")
+    usable = np.isfinite(measured).all(axis=(1, 2))
+    skeleton = canonical_skeleton(rest_offsets(world_joints[usable] if usable.any() else world_joints, lengths))
+    rotations = solve_world_rotations(world_joints, skeleton)
+    return skeleton, local_quaternions(rotations, skeleton.parents)
+
+
+# ---------------------------------------------------------------------------------------------- whole clip
+def solve_animation(motion: Motion3D, bone_lengths: np.ndarray | None = None,
+                    progress: ProgressCallback = no_progress) -> Animation:
+    """Motion3D (camera frame) -> Animation on the canonical skeleton in the Z-up world frame, with
+    constant bone lengths, continuous rotations and root motion on the floor (see retarget/root.py).
+
+    No smoothing, contact detection or foot locking here: :func:`retarget.pipeline.retarget_motion`
+    adds those. ``extras`` keep ``world_from_camera`` (3, 3), ``filled_frames`` (frames,) bool,
+    ``ankle_height`` and ``up_source``.
+    """
+    from retarget.root import estimate_world_frame, root_trajectory
+
+    if motion.layout != "h36m17":
+        raise VideoposeError(f"the retargeter reads H36M17 motion (the lifter's output), got layout {motion.layout!r}")
+    if motion.num_frames < 2:
+        raise VideoposeError(f"motion has {motion.num_frames} frame(s); retargeting needs at least 2")
+    progress(0, 4, "filling gaps")
+    raw = np.asarray(motion.joints_3d, dtype=np.float64)
+    confident = np.isfinite(raw).all(axis=(1, 2))
+    joints, filled = interpolate_missing(raw, "joint positions")
+    joints = joints - joints[:, [PELVIS]]
+    trajectory = None
+    if motion.trajectory is not None:
+        trajectory, filled_trajectory = interpolate_missing(motion.trajectory, "trajectory")
+        filled |= filled_trajectory
+    progress(1, 4, "ground plane")
+    frame = estimate_world_frame(joints, trajectory, motion.fps)
+    world_joints = joints @ frame.world_from_camera.T
+    progress(2, 4, "rotations")
+    skeleton, quats = solve_pose(world_joints, bone_lengths, confident)
+    progress(3, 4, "root motion")
+    relative_positions, _ = forward_kinematics(skeleton, quats, np.zeros((len(quats), 3)))
+    root, ankle_height = root_trajectory(frame.world_from_camera, trajectory, relative_positions, skeleton, motion.fps)
+    progress(4, 4, "solved")
+    extras = {
+        "world_from_camera": frame.world_from_camera,
+        "filled_frames": filled,
+        "ankle_height": np.array(ankle_height),
+        "up_source": np.array(frame.up_source),
+    }
+    return Animation(skeleton, quats, root, motion.fps, extras=extras)

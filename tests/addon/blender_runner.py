@@ -1,0 +1,70 @@
+"""Run Blender (bpy module) work in a fresh subprocess: bpy imports once per process and writes
+under $HOME, so every test module gets its own process with HOME in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+_MARK = "@@RESULT@@"
+
+
+def run_python(code: str, home: Path, timeout: float = 150.0, args: list[str] | None = None) -> dict:
+    """Run ``code`` in a new Python with HOME=home; the code calls ``emit(dict)`` to return results."""
+    prelude = (
+        "import json, sys\n"
+        f"sys.path[:0] = [{str(REPO)!r}, {str(HERE)!r}]\n"
+        f"def emit(value):\n    print({_MARK!r} + json.dumps(value), flush=True)\n"
+    )
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "HOME": str(home), "PYTHONPATH": os.pathsep.join([str(REPO), str(HERE)])}
+    completed = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code), *(args or [])],
+                               cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    lines = [line for line in completed.stdout.splitlines() if line.startswith(_MARK)]
+    if completed.returncode != 0 or not lines:
+        raise AssertionError(f"subprocess failed ({completed.returncode}):\n{completed.stdout[-3000:]}\n{completed.stderr[-5000:]}")
+    return json.loads(lines[-1][len(_MARK):])
+
+
+_UFBX_READ = """
+import numpy as np, ufbx
+path, names, frames = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+# ufbx can crash if an object it handed out is freed while the scene lives: keep every one referenced.
+keep = []
+scene = ufbx.load_file(path, target_axes=ufbx.axes_right_handed_z_up, target_unit_meters=1.0,
+                       space_conversion=ufbx.SpaceConversion.ADJUST_TRANSFORMS)
+stacks = scene.anim_stacks
+stack = stacks[0]
+anim = stack.anim
+keep += [stacks, stack, anim]
+fps = scene.settings.frames_per_second
+node_names = []
+for node in scene.nodes:
+    keep.append(node)
+    node_names.append(node.name)
+positions = []
+for frame in frames:
+    evaluated = scene.evaluate(anim, anim.time_begin + frame / fps)
+    keep.append(evaluated)
+    row = []
+    for name in names:
+        node = evaluated.find_node(name)
+        matrix = node.node_to_world
+        keep += [node, matrix]
+        row.append([matrix.c3.x, matrix.c3.y, matrix.c3.z])
+    positions.append(row)
+emit({"positions": positions, "fps": fps, "node_names": node_names, "stacks": len(stacks),
+      "time_begin": anim.time_begin, "time_end": anim.time_end})
+"""
+
+
+def read_fbx_with_ufbx(path: Path, names: list[str], frames: list[int], home: Path) -> dict:
+    """World joint positions (frames, joints, 3) in Z-up metres read by ufbx (independent of Blender),
+    at 0-based clip frames; run in its own process (see TOOLCHAIN.md on ufbx object lifetimes)."""
+    return run_python(_UFBX_READ, home, args=[str(path), json.dumps(names), json.dumps(frames)])
