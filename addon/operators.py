@@ -22,6 +22,10 @@ from .sources import VIDEO_SUFFIXES, clip_name
 _TIMER_SECONDS = 0.2
 
 
+def _has_ui(context) -> bool:
+    return not bpy.app.background and context.window is not None
+
+
 def _error_text(error: BaseException) -> str:
     return str(error) if isinstance(error, VideoposeError) else f"{type(error).__name__}: {error}"
 
@@ -127,7 +131,7 @@ class _PolledJob:
             context.workspace.status_text_set(None)
 
     def _show(self, context, fraction: float, text: str) -> None:
-        if context.window is not None:
+        if _has_ui(context):
             context.window_manager.progress_update(int(1000 * fraction))
         if context.workspace is not None:
             context.workspace.status_text_set(f"VideoPose: {text}  (Esc to cancel)")
@@ -156,7 +160,7 @@ class _PolledJob:
         started = self.start_job(context)
         if started != "RUNNING":
             return {started}
-        if context.window is None:  # no UI (``blender -b``, the bpy module): run to the end here
+        if not _has_ui(context):  # ``blender -b`` or the bpy module: run to the end here
             return self._run_blocking(context)
         self._begin_ui(context)
         return {"RUNNING_MODAL"}
@@ -231,7 +235,7 @@ class VIDEOPOSE_OT_run_video(_PolledJob, bpy.types.Operator, ImportHelper):
     def step(self, context) -> str:
         for event in self._job.poll():
             self._fraction, self._stage = event.fraction, event.stage or self._stage
-        if context.window is not None:
+        if _has_ui(context):
             self._show(context, self._fraction, f"{self._stage} {100 * self._fraction:.0f}%")
         if not self._job.finished:
             return "RUNNING"
@@ -325,7 +329,7 @@ class VIDEOPOSE_OT_batch(_PolledJob, bpy.types.Operator):
                         f"VideoPose batch: {summary(self._done)}")
             return "FINISHED"
         item = self._items[index]
-        if context.window is not None:
+        if _has_ui(context):
             self._show(context, index / len(self._items), f"{index + 1}/{len(self._items)} {item.source.name}")
         if item.status != "pending":
             self._done.append(item)

@@ -236,7 +236,7 @@ class SyntheticBatch:
 
     inputs_2d (batch, frames, 17, 2) normalised COCO17; poses_3d (batch, frames, 17, 3) camera-frame,
     root-relative H36M17; trajectory (batch, frames, 3) pelvis in the camera frame; intrinsics
-    (batch, 9); clean_2d (batch, frames, 17, 2) normalised, before noise.
+    (batch, 9); clean_2d (batch, frames, 17, 2) normalised, before noise; image_size (batch, 2) pixels.
     """
 
     inputs_2d: np.ndarray
@@ -244,6 +244,7 @@ class SyntheticBatch:
     trajectory: np.ndarray
     intrinsics: np.ndarray
     clean_2d: np.ndarray
+    image_size: np.ndarray
 
 
 def synthesize(rng: np.random.Generator, points_world: np.ndarray, noise: DetectorNoise = NO_NOISE,
@@ -264,5 +265,5 @@ def synthesize(rng: np.random.Generator, points_world: np.ndarray, noise: Detect
     return SyntheticBatch(
         pixels_to_normalized(noisy, cameras.image_size).astype(np.float32), poses.astype(np.float32),
         trajectory.astype(np.float32), cameras.intrinsics.astype(np.float32),
-        pixels_to_normalized(pixels, cameras.image_size).astype(np.float32),
+        pixels_to_normalized(pixels, cameras.image_size).astype(np.float32), cameras.image_size.astype(np.int64),
     )

@@ -14,7 +14,8 @@ Reading converts to the project's world frame (Z up, metres, performer facing -Y
 Either can be forced (``up_axis=``, ``scale=``) where a file is not a person (tests, props).
 ``End Site`` entries become joints named ``<parent>_end`` (flagged in ``extras["bvh_end_site"]``)
 so that a read -> write round trip keeps the file's hierarchy.
-Translation channels are honoured on the root only (non-root joints keep their OFFSET).
+Translation channels are honoured on the root only (non-root joints keep their OFFSET); the root's
+position is its OFFSET plus its translation channels (the CMU conversions rely on this).
 """
 
 from __future__ import annotations
@@ -265,7 +266,8 @@ def write_bvh(
     frames = animation.num_frames
     rotations = Rotation.from_quat(animation.local_quats_xyzw[:, written].reshape(-1, 4))
     euler = (change * rotations * change.inv()).as_euler(order, degrees=True).reshape(frames, len(written) * 3)
-    root = animation.root_positions @ from_world.T * units_per_metre
+    # Root translation channels are read as displacements from the root OFFSET (see _local_rotations).
+    root = (animation.root_positions - skeleton.offsets[0]) @ from_world.T * units_per_metre
     motion = np.concatenate([root, euler], axis=1)
     lines += ["MOTION", f"Frames: {frames}", f"Frame Time: {1.0 / animation.fps:.8f}"]
     body = "\n".join(" ".join(number.format(v) for v in row) for row in motion)

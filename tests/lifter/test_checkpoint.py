@@ -133,7 +133,7 @@ class _NotWeights:
         ([1, 2, 3], "not a lifter checkpoint"),
         ({"state_dict": {}}, "expected a dict with 'model_pos'"),
         ({"model_pos": {"weight": 3}}, "not a state dict of tensors"),
-        ({"model_pos": {"expand_conv.weight": torch.zeros(8, 34, 3)}}, "lacks shrink.weight"),
+        ({"model_pos": {"expand_conv.weight": torch.zeros(8, 34, 3)}}, "weights lack shrink.weight"),
         ({"model_pos": {"expand_conv.weight": torch.zeros(8, 14, 3), "shrink.weight": torch.zeros(51, 8, 1)}},
          "fits no known 2D layout"),
         ({"model_pos": "weights", "pickled": _NotWeights()}, "cannot read lifter checkpoint"),

@@ -1,0 +1,70 @@
+"""``videopose retarget``: 3D joints (.npz) -> skeletal animation (.bvh or animation .npz), optionally on a rig."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "retarget"
+HELP = "3D joints (.npz) -> bone rotations with constant lengths, root motion and foot locking (.bvh or .npz)"
+EXAMPLE = """examples:
+  videopose retarget clip.motion.npz -o clip.bvh
+  videopose retarget clip.motion.npz -o clip_mixamo.bvh --rig mixamo --smooth 1
+  videopose retarget clip.motion.npz -o clip.anim.npz --rig my_rig_map.json --no-foot-lock
+rig presets: rigify, mixamo, ue5, cmu, smpl (or a bone-map JSON, see docs/formats.md)"""
+
+_SUFFIXES = (".bvh", ".npz")
+DEFAULT_STRENGTH = 0.5  # retarget.smoothing.DEFAULT_STRENGTH (not imported here: the CLI starts without scipy)
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("motion", type=Path, help="MOTION.npz from `videopose lift`")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="OUT.bvh or OUT.npz (animation)")
+    parser.add_argument("--rig", default=None, metavar="PRESET|MAP.json",
+                        help="target rig: rigify, mixamo, ue5, cmu, smpl or a bone-map JSON (default: videopose's "
+                             "own H36M-named skeleton)")
+    parser.add_argument("--smooth", type=float, default=DEFAULT_STRENGTH, metavar="STRENGTH",
+                        help=f"rotation and root smoothing strength, 0 = off (default {DEFAULT_STRENGTH})")
+    parser.add_argument("--no-foot-lock", action="store_true", help="do not pin the feet during ground contact")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from retarget.pipeline import RetargetOptions, retarget_motion
+    from retarget.rigs import load_rig
+    from videopose.errors import VideoposeError
+    from videopose.formats import Motion3D
+    from videopose.progress import terminal_progress
+
+    suffix = args.output.suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise VideoposeError(f"output must end in .bvh or .npz (animation), got {args.output.name!r}")
+    if args.output.exists() and not args.overwrite:
+        raise VideoposeError(f"{args.output} already exists: pass --overwrite (or choose another name) to replace it")
+    if args.smooth < 0:
+        raise VideoposeError(f"--smooth must be 0 (off) or positive, got {args.smooth}")
+    rig = load_rig(args.rig) if args.rig else None  # map errors before any work
+    motion = Motion3D.load(args.motion)
+    options = RetargetOptions(rig=rig, smooth=args.smooth, foot_lock=not args.no_foot_lock)
+    began = time.perf_counter()
+    with terminal_progress("retarget", total=5, unit="stage", quiet=args.quiet) as progress:
+        animation = retarget_motion(motion, options, progress=progress)
+    seconds = time.perf_counter() - began
+    if suffix == ".bvh":
+        from retarget.bvh import write_bvh
+
+        write_bvh(animation, args.output, overwrite=args.overwrite)
+    else:
+        animation.save(args.output, overwrite=args.overwrite)
+    if not args.quiet:
+        contacts = animation.contacts.mean(axis=0) if animation.contacts is not None else (0.0, 0.0)
+        filled = int(animation.extras["filled_frames"].sum()) if "filled_frames" in animation.extras else 0
+        print(f"wrote {args.output}: {animation.num_frames} frames at {animation.fps:g} fps on "
+              f"{rig.name if rig else 'the videopose skeleton'} ({animation.skeleton.num_joints} joints); "
+              f"{seconds:.2f} s ({animation.num_frames / max(seconds, 1e-9):,.0f} frames/s)")
+        print(f"feet in contact: left {contacts[0]:.0%}, right {contacts[1]:.0%}"
+              f"{'' if options.foot_lock else ' (not locked)'}; smoothing {args.smooth:g}; "
+              f"up axis from the {animation.extras.get('up_source', 'body')}; {filled} frames filled by interpolation")
+    return 0
