@@ -52,6 +52,7 @@ def apply_to_armature(context, animation, armature: bpy.types.Object, bone_map, 
     """
     from . import rigmap
 
+    context.view_layer.update()  # matrix_world of a just-linked or just-moved object is stale until then
     animation, mapping = rigmap.animation_for_armature(animation, skeleton_from_armature(armature), bone_map)
     return armature_module.import_animation(context, animation, name, armature=armature, bone_map=mapping)
 
@@ -76,6 +77,7 @@ def load_rig_armature(blend_path: str | os.PathLike, context: bpy.types.Context 
     armatures.sort(key=lambda obj: -len(obj.data.bones))
     for obj in armatures:
         context.collection.objects.link(obj)
+    context.view_layer.update()  # an appended object's matrix_world is the identity until evaluated
     return armatures[0]
 
 

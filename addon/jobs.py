@@ -5,6 +5,11 @@ own Python environment and reads its stderr, one JSON object per line
 (``{"stage", "done", "total", "message"}``). :class:`ThreadRun` does the same job in-process (when
 PyTorch is importable inside Blender) on a worker thread. Both have the same small interface:
 ``start()``, ``poll() -> list[ProgressEvent]``, ``finished``, ``succeeded``, ``error``, ``cancel()``.
+
+Cleanup never depends on Blender calling back: a started process and a job's temporary folder are
+also stopped/removed by ``weakref.finalize`` when their owner is dropped or at interpreter exit
+(``atexit`` runs while modules still exist, unlike an operator's ``cancel`` during Blender's shutdown),
+and every cleanup step swallows errors so it is safe to call twice or late.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -89,6 +95,7 @@ class BackgroundRun:
                                "add-on preferences") from error
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        weakref.finalize(self, _stop_process, self.process)
         return self
 
     def _read(self) -> None:
@@ -134,13 +141,23 @@ class BackgroundRun:
     def cancel(self, timeout: float = 5.0) -> None:
         """Terminate the process (then kill it if it does not stop within ``timeout``)."""
         self.cancelled = True
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            _stop_process(self.process, timeout)
+
+
+def _stop_process(process: subprocess.Popen, timeout: float = 5.0) -> None:
+    """Terminate ``process``, kill it after ``timeout`` s; never raises (also used at interpreter exit)."""
+    try:
+        if process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+    except Exception:  # interpreter shutdown (modules torn down) or the process is already gone
+        pass
 
 
 class ThreadRun:
@@ -203,9 +220,14 @@ class TempFolder:
 
     def __init__(self, prefix: str = "videopose_"):
         self.path = Path(tempfile.mkdtemp(prefix=prefix))
+        # Holds its own reference to rmtree: runs on remove(), when dropped, or at exit, at most once.
+        self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.path), ignore_errors=True)
 
     def remove(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+        try:
+            self._finalizer()
+        except Exception:  # interpreter shutdown: the atexit finalizer has already run or will
+            pass
 
 
 def torch_importable() -> bool:

@@ -156,6 +156,19 @@ class _PolledJob:
     def execute(self, context):
         return self._launch(context)
 
+    def _cancel_quietly(self, context) -> None:
+        """Stop the job and the UI for Blender's ``cancel`` callback. Blender also calls it while quitting,
+        when this module's globals may already be None: it looks up no module names and never raises
+        (the job's process and temporary folder are also cleaned up by ``weakref.finalize`` at exit)."""
+        try:
+            self.cancel_job(context)
+        except Exception:
+            pass
+        try:
+            self._end_ui(context)
+        except Exception:
+            pass
+
     def _launch(self, context):
         started = self.start_job(context)
         if started != "RUNNING":
@@ -278,8 +291,7 @@ class VIDEOPOSE_OT_run_video(_PolledJob, bpy.types.Operator, ImportHelper):
             temp.remove()
 
     def cancel(self, context):  # Blender calls this when the operator is stopped from outside (file load, quit)
-        self.cancel_job(context)
-        self._end_ui(context)
+        self._cancel_quietly(context)
 
 
 class VIDEOPOSE_OT_batch(_PolledJob, bpy.types.Operator):
@@ -359,8 +371,7 @@ class VIDEOPOSE_OT_batch(_PolledJob, bpy.types.Operator):
             job.cancel()
 
     def cancel(self, context):
-        self.cancel_job(context)
-        self._end_ui(context)
+        self._cancel_quietly(context)
 
 
 CLASSES = (VIDEOPOSE_OT_import_motion, VIDEOPOSE_OT_export_fbx, VIDEOPOSE_OT_run_video, VIDEOPOSE_OT_batch)

@@ -88,9 +88,10 @@ def head_frame(head: np.ndarray, left_eye: np.ndarray, right_eye: np.ndarray) ->
     left = _normalize(left_eye - right_eye)
     towards_eyes = eye_mid - head
     towards_eyes = _normalize(towards_eyes - (towards_eyes * left).sum(-1, keepdims=True) * left)
-    # towards_eyes is 45 degrees between up and forward; its partner in the sagittal plane is
-    # left x towards_eyes = (up - forward)/sqrt(2), so the sum and difference give the axes.
-    partner = np.cross(left, towards_eyes)
+    # towards_eyes = (up + forward)/sqrt(2). With left x forward = up (left = up x forward, right-handed),
+    # towards_eyes x left = (forward x left + up x left)/sqrt(2) = (up - forward)/sqrt(2): the sum and
+    # difference of the two give the axes.
+    partner = np.cross(towards_eyes, left)
     forward = _normalize(towards_eyes - partner)
     up = _normalize(towards_eyes + partner)
     return eye_mid, left, up, forward

@@ -35,6 +35,9 @@ class CameraSampling:
     principal_jitter: float = 0.02  # fraction of image width (standard deviation)
     distortion_probability: float = 0.3
     k1_range: tuple[float, float] = (-0.12, 0.06)
+    # A camera steps back (up to this factor of its sampled distance) until the whole path is in the
+    # image; beyond it, a wandering performer leaves the image rather than shrinking to a few pixels.
+    max_step_back: float = 2.5
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ def sample_cameras(rng: np.random.Generator, pelvis_world: np.ndarray, floor_hei
     yaw = rng.uniform(0, 2 * np.pi, batch)
     position = target + np.stack([horizontal * np.cos(yaw), horizontal * np.sin(yaw), vertical], axis=-1)
     world_from_camera = look_at(position, target, np.radians(rng.normal(0, sampling.roll_deg, batch)))
-    centre_px = size / 2 + rng.normal(0, sampling.principal_jitter, (batch, 1)) * width[:, None]
+    centre_px = size / 2 + rng.normal(0, sampling.principal_jitter, (batch, 2)) * width[:, None]
     centre = centre_px / width[:, None] * 2 - np.stack([np.ones(batch), height / width], axis=-1)
     intrinsics = np.zeros((batch, 9))
     intrinsics[:, 0] = intrinsics[:, 1] = focal_px / width * 2
@@ -125,15 +128,17 @@ def sample_cameras(rng: np.random.Generator, pelvis_world: np.ndarray, floor_hei
     return VirtualCameras(world_from_camera, position, intrinsics, size)
 
 
-def _fit_in_image(cameras: VirtualCameras, points_camera: np.ndarray, margin: float = 0.92) -> VirtualCameras:
-    """Move each camera back along its axis until the sequence's points project inside ``margin`` of the image."""
+def _fit_in_image(cameras: VirtualCameras, points_camera: np.ndarray, margin: float = 0.92,
+                  max_factor: float | np.ndarray = np.inf) -> VirtualCameras:
+    """Move each camera back along its axis until the sequence's points project inside ``margin`` of the
+    image, by at most ``max_factor`` times its distance."""
     depth = np.maximum(points_camera[..., 2], 0.1)
     xy = points_camera[..., :2] / depth[..., None]
     focal = cameras.intrinsics[:, 0]
     half_size = np.stack([np.ones(len(focal)), cameras.image_size[:, 1] / cameras.image_size[:, 0]], -1)
     centre = cameras.intrinsics[:, 2:4]
     reach = np.abs(focal[:, None, None] * xy.reshape(len(focal), -1, 2) + centre[:, None]).max(axis=1)
-    factor = np.maximum(1.0, (reach / (margin * half_size)).max(axis=-1))
+    factor = np.clip((reach / (margin * half_size)).max(axis=-1), 1.0, max_factor)
     forward = cameras.world_from_camera[:, :, 2]
     distance = np.median(points_camera[..., 0, 2].reshape(len(focal), -1), axis=1)
     position = cameras.position - forward * (distance * (factor - 1))[:, None]
@@ -255,9 +260,12 @@ def synthesize(rng: np.random.Generator, points_world: np.ndarray, noise: Detect
     floor = ankles.min(axis=(1, 2)) - 0.08
     cameras = sample_cameras(rng, pelvis, floor, sampling)
     points_camera = cameras.to_camera(points_world)
+    remaining = np.full(len(points_world), sampling.max_step_back)
     for _ in range(2):  # step back where the performer's whole path does not fit in the image
-        cameras = _fit_in_image(cameras, points_camera)
+        before = np.median(points_camera[:, :, 0, 2], axis=1)
+        cameras = _fit_in_image(cameras, points_camera, max_factor=remaining)
         points_camera = cameras.to_camera(points_world)
+        remaining = np.maximum(1.0, remaining * before / np.median(points_camera[:, :, 0, 2], axis=1))
     pixels = project_points(points_camera[:, :, COCO_FROM_MOCAP], cameras)
     noisy = add_detector_noise(rng, pixels, noise) if noise is not NO_NOISE else pixels
     trajectory = points_camera[:, :, 0]

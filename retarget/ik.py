@@ -57,6 +57,26 @@ def two_bone_ik(root: np.ndarray, joint: np.ndarray, target: np.ndarray, upper_l
     return middle, root + direction * distance
 
 
+def soft_reach(root: np.ndarray, original_end: np.ndarray, target: np.ndarray, chain_length: float,
+               soft_fraction: float = 0.97) -> np.ndarray:
+    """Pull (frames, 3) targets in along the root->target line so the chain never snaps straight ("soft IK").
+
+    Reaches beyond ``soft_fraction`` of the chain length approach full extension exponentially instead of
+    being clamped, so a pinned foot that the hip drags away bends the knee less and less rather than
+    locking it with a jump. A target is never pulled in closer than the original end was (the motion the
+    solver found is kept where no pin acts), so the change is continuous as the pin weight fades to 0.
+    """
+    reach = target - root
+    distance = np.linalg.norm(reach, axis=-1, keepdims=True)
+    soft_start = soft_fraction * chain_length
+    margin = chain_length - soft_start
+    softened = np.where(distance > soft_start,
+                        soft_start + margin * (1.0 - np.exp(-(distance - soft_start) / margin)), distance)
+    original = np.linalg.norm(original_end - root, axis=-1, keepdims=True)
+    new_distance = np.minimum(distance, np.maximum(softened, original))
+    return root + reach * (new_distance / np.maximum(distance, 1e-12))
+
+
 def pin_weights(contact: np.ndarray, positions: np.ndarray, blend_frames: int) -> tuple[np.ndarray, np.ndarray]:
     """(frames,) contact mask and (frames, 3) ankle positions -> per-frame pin weight (frames,) in [0, 1]
     and pin position (frames, 3): 1 inside a contact run, easing in/out over ``blend_frames`` around it."""
@@ -96,6 +116,7 @@ def lock_feet(animation: Animation, contacts: np.ndarray, blend_frames: int = 4)
         if not active.any():
             continue
         target = positions[active, ankle] + weight[active, None] * (pin[active] - positions[active, ankle])
+        target = soft_reach(positions[active, hip], positions[active, ankle], target, lengths[knee] + lengths[ankle])
         # Where the leg is straight, bend the knee the way the thigh's own frame says (forward, -Y at rest).
         hint = world[active, hip] @ np.array([0.0, -1.0, 0.0])
         new_knee, new_ankle = two_bone_ik(positions[active, hip], positions[active, knee], target,

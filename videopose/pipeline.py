@@ -94,8 +94,6 @@ def run_pipeline(
     keypoints_path, motion_path = intermediate_paths(output_path)
 
     from lifter.checkpoint import load_checkpoint, resolve_checkpoint
-    from lifter.detect import detect_video
-    from lifter.infer import lift_keypoints
     from videopose.formats import Keypoints2D, Motion3D
     from videopose.progress import scaled
 
@@ -120,6 +118,8 @@ def run_pipeline(
         if _stamp_matches(cached.extras, "video_signature", video_stamp):
             keypoints, _ = cached, reused.append("detect")
     if keypoints is None:
+        from lifter.detect import detect_video
+
         began = time.perf_counter()
         detected = detect_video(video_path, progress=stage_progress("detect"))
         keypoints = Keypoints2D(**{**detected.__dict__, "extras": {**detected.extras, "video_signature": np.array(video_stamp)}})
@@ -134,6 +134,8 @@ def run_pipeline(
             motion, _ = cached_motion, reused.append("lift")
     if motion is None:
         began = time.perf_counter()
+        from lifter.infer import lift_keypoints
+
         checkpoint = load_checkpoint(checkpoint_path)
         lifted = lift_keypoints(keypoints, checkpoint, device=options.device, flip=options.flip,
                                 progress=stage_progress("lift"))
