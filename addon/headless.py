@@ -125,7 +125,7 @@ def export_animation_file(animation, output: str | os.PathLike, preset: str = "b
             scene.collection.objects.link(result.armature)
             armature_module.set_scene_timing(scene, animation.fps, result.frame_start, animation.num_frames)
             with atomic_output(target, overwrite=overwrite) as temporary:
-                bpy.data.libraries.write(str(temporary), {scene}, fake_user=True)
+                bpy.data.libraries.write(str(temporary), {scene}, fake_user=True, compress=True)
         finally:
             bpy.data.scenes.remove(scene)
     return target

@@ -93,15 +93,11 @@ class BackgroundRun:
         except OSError as error:
             raise RuntimeError(f"could not start {self.command[0]}: {error}; set the videopose Python in the "
                                "add-on preferences") from error
-        self._reader = threading.Thread(target=self._read, daemon=True)
+        # The reader holds no reference to self, so dropping this object (or quitting) stops the process.
+        self._reader = threading.Thread(target=_pump_lines, args=(self.process.stderr, self._lines), daemon=True)
         self._reader.start()
         weakref.finalize(self, _stop_process, self.process)
         return self
-
-    def _read(self) -> None:
-        assert self.process is not None and self.process.stderr is not None
-        for line in self.process.stderr:
-            self._lines.put(line)
 
     def poll(self) -> list[ProgressEvent]:
         events = []
@@ -143,6 +139,11 @@ class BackgroundRun:
         self.cancelled = True
         if self.process is not None:
             _stop_process(self.process, timeout)
+
+
+def _pump_lines(stream, lines: "queue.Queue[str]") -> None:
+    for line in stream:
+        lines.put(line)
 
 
 def _stop_process(process: subprocess.Popen, timeout: float = 5.0) -> None:

@@ -7,6 +7,11 @@ import bpy
 RIG_PRESETS = ("rigify", "mixamo", "ue5", "cmu", "smpl")
 FBX_PRESETS = ("blender", "unity", "unreal", "mixamo")
 
+try:  # the panel starts at the retargeter's own default (Blender reads property defaults at class creation)
+    from retarget.smoothing import DEFAULT_STRENGTH as _DEFAULT_SMOOTHING
+except ImportError:  # the project is not importable yet: the operators report that when used
+    _DEFAULT_SMOOTHING = 1.0
+
 
 def _rig_items(_self, _context):
     return [("NONE", "videopose skeleton", "Videopose's own 17-joint skeleton")] + [
@@ -28,8 +33,8 @@ class VIDEOPOSE_PG_settings(bpy.types.PropertyGroup):
                                      items=_bone_map_items)
     bone_map_file: bpy.props.StringProperty(name="Bone map JSON", subtype="FILE_PATH",
                                             description="A bone-map JSON file (overrides the preset)")
-    smoothing: bpy.props.FloatProperty(name="Smoothing", min=0.0, max=10.0, default=0.0,
-                                       description="Rotation smoothing strength for motion files (0 = default)")
+    smoothing: bpy.props.FloatProperty(name="Smoothing", min=0.0, max=10.0, default=_DEFAULT_SMOOTHING,
+                                       description="Rotation smoothing strength for motion files and videos (0 = off)")
     foot_lock: bpy.props.BoolProperty(name="Foot lock", default=True, description="Pin feet during ground contact")
     device: bpy.props.EnumProperty(name="Device", items=[("auto", "Auto", ""), ("cpu", "CPU", ""), ("cuda", "CUDA", "")])
     fbx_preset: bpy.props.EnumProperty(name="FBX preset", items=[(n, n.capitalize(), "") for n in FBX_PRESETS])
@@ -40,8 +45,7 @@ class VIDEOPOSE_PG_settings(bpy.types.PropertyGroup):
     def retarget_settings(self):
         from .sources import RetargetSettings
 
-        return RetargetSettings(None if self.rig == "NONE" else self.rig,
-                                self.smoothing if self.smoothing > 0 else None, self.foot_lock)
+        return RetargetSettings(None if self.rig == "NONE" else self.rig, float(self.smoothing), self.foot_lock)
 
     def bone_map_spec(self) -> str | None:
         if self.bone_map_file:

@@ -4,7 +4,10 @@ The 2D goes through the same code path as real use: synthetic pixels become a ``
 the sampled image size) and are lifted by :func:`lifter.infer.lift_clips` (layout conversion,
 normalisation, edge padding, test-time flip). Cameras and noise come from ``seed`` only, so two
 checkpoints are compared on the same 2D. Errors in millimetres: MPJPE (protocol 1), P-MPJPE
-(protocol 2, Procrustes-aligned), N-MPJPE (scale-aligned) and MPJVE (velocity error, mm per frame).
+(protocol 2, Procrustes-aligned), N-MPJPE (scale-aligned) and MPJVE (velocity error, mm per frame);
+with a trajectory model also ``trajectory_mm`` (mean distance of the predicted pelvis from the true
+one in the camera frame) and ``trajectory_depth_mm`` (its depth part alone). Joints that the detector
+noise drops reach the lifter with score 0, as missing detections do.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from videopose.formats import Keypoints2D
 from videopose.progress import ProgressCallback, no_progress
 
 METRICS = ("mpjpe_mm", "p_mpjpe_mm", "n_mpjpe_mm", "mpjve_mm")
+TRAJECTORY_METRICS = ("trajectory_mm", "trajectory_depth_mm")
 
 
 @dataclass(frozen=True)
@@ -69,23 +73,30 @@ def evaluate(checkpoint, data: str | os.PathLike | MocapDataset, noise: str = "n
     if noise_model is None:
         raise VideoposeError(f"noise must be 'none' or 'detector', got {noise!r}")
     rng = np.random.default_rng(seed)
-    keypoints, targets, names = [], [], []
+    keypoints, targets, trajectories, names = [], [], [], []
     for clip in dataset.clips:
         batch = synthesize(rng, np.repeat(clip.points[None], cameras_per_clip, axis=0), noise_model)
         for view in range(cameras_per_clip):
             width, height = (int(v) for v in batch.image_size[view])
             pixels = image_coordinates(batch.inputs_2d[view].astype(np.float64), width, height)
-            keypoints.append(Keypoints2D(pixels.astype(np.float32), np.ones(pixels.shape[:2], np.float32), "coco17",
+            keypoints.append(Keypoints2D(pixels.astype(np.float32), batch.scores[view].astype(np.float32), "coco17",
                                          clip.fps, width, height))
             targets.append(batch.poses_3d[view])
+            trajectories.append(batch.trajectory[view])
             names.append((clip.name, view))
     motions = lift_clips(keypoints, checkpoint, device=device, flip=flip, progress=progress)
     rows = []
-    for (name, view), motion, target in zip(names, motions, targets):
-        rows.append({"clip": name, "camera": view, "frames": int(len(target)),
-                     **_sequence_metrics(motion.joints_3d.astype(np.float64), target.astype(np.float64))})
+    for (name, view), motion, target, trajectory in zip(names, motions, targets, trajectories):
+        row = {"clip": name, "camera": view, "frames": int(len(target)),
+               **_sequence_metrics(motion.joints_3d.astype(np.float64), target.astype(np.float64))}
+        if motion.trajectory is not None:
+            difference = motion.trajectory.astype(np.float64) - trajectory.astype(np.float64)
+            row["trajectory_mm"] = 1000 * float(np.linalg.norm(difference, axis=-1).mean())
+            row["trajectory_depth_mm"] = 1000 * float(np.abs(difference[:, 2]).mean())
+        rows.append(row)
     frames = np.array([row["frames"] for row in rows], dtype=np.float64)
-    overall = {key: float(np.nansum(np.array([row[key] for row in rows]) * frames) / frames.sum()) for key in METRICS}
+    present = METRICS + tuple(key for key in TRAJECTORY_METRICS if rows and key in rows[0])
+    overall = {key: float(np.nansum(np.array([row[key] for row in rows]) * frames) / frames.sum()) for key in present}
     overall["frames"] = int(frames.sum())
     overall["sequences"] = len(rows)
     return EvaluationResult(rows, overall)

@@ -208,8 +208,13 @@ def smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], frames_width:
     return smoothed
 
 
-def add_detector_noise(rng: np.random.Generator, keypoints: np.ndarray, noise: DetectorNoise) -> np.ndarray:
-    """(batch, frames, 17, 2) COCO17 pixels -> the same with detector-like errors (see the module doc)."""
+def add_detector_noise(rng: np.random.Generator, keypoints: np.ndarray,
+                       noise: DetectorNoise) -> tuple[np.ndarray, np.ndarray]:
+    """(batch, frames, 17, 2) COCO17 pixels -> (the same with detector-like errors, scores (batch, frames, 17)).
+
+    Scores are 1, and 0 where a joint was dropped; dropped joints hold the linear interpolation over
+    time of their neighbours (what inference fills them with), so the arrays can be used either way.
+    """
     batch, frames, joints, _ = keypoints.shape
     size = person_height_px(keypoints)
     noisy = keypoints.copy()
@@ -229,10 +234,12 @@ def add_detector_noise(rng: np.random.Generator, keypoints: np.ndarray, noise: D
         outliers = rng.random((batch, frames, joints)) < noise.outlier_probability
         offsets = rng.standard_normal((batch, frames, joints, 2)) * noise.outlier_size * size
         noisy += offsets * outliers[..., None]
+    scores = np.ones((batch, frames, joints), dtype=np.float32)
     if noise.drop_probability > 0:
         valid = rng.random((batch, frames, joints)) >= noise.drop_probability
         noisy = fill_dropped(noisy, valid)
-    return noisy
+        scores[~valid] = 0.0
+    return noisy, scores
 
 
 @dataclass(frozen=True)
@@ -241,7 +248,8 @@ class SyntheticBatch:
 
     inputs_2d (batch, frames, 17, 2) normalised COCO17; poses_3d (batch, frames, 17, 3) camera-frame,
     root-relative H36M17; trajectory (batch, frames, 3) pelvis in the camera frame; intrinsics
-    (batch, 9); clean_2d (batch, frames, 17, 2) normalised, before noise; image_size (batch, 2) pixels.
+    (batch, 9); clean_2d (batch, frames, 17, 2) normalised, before noise; image_size (batch, 2) pixels;
+    scores (batch, frames, 17): 0 where the noise dropped a joint (its input is then interpolated), else 1.
     """
 
     inputs_2d: np.ndarray
@@ -250,6 +258,7 @@ class SyntheticBatch:
     intrinsics: np.ndarray
     clean_2d: np.ndarray
     image_size: np.ndarray
+    scores: np.ndarray
 
 
 def synthesize(rng: np.random.Generator, points_world: np.ndarray, noise: DetectorNoise = NO_NOISE,
@@ -267,11 +276,15 @@ def synthesize(rng: np.random.Generator, points_world: np.ndarray, noise: Detect
         points_camera = cameras.to_camera(points_world)
         remaining = np.maximum(1.0, remaining * before / np.median(points_camera[:, :, 0, 2], axis=1))
     pixels = project_points(points_camera[:, :, COCO_FROM_MOCAP], cameras)
-    noisy = add_detector_noise(rng, pixels, noise) if noise is not NO_NOISE else pixels
+    if noise is NO_NOISE:
+        noisy, scores = pixels, np.ones(pixels.shape[:3], dtype=np.float32)
+    else:
+        noisy, scores = add_detector_noise(rng, pixels, noise)
     trajectory = points_camera[:, :, 0]
     poses = points_camera[:, :, :17] - trajectory[:, :, None]
     return SyntheticBatch(
         pixels_to_normalized(noisy, cameras.image_size).astype(np.float32), poses.astype(np.float32),
         trajectory.astype(np.float32), cameras.intrinsics.astype(np.float32),
         pixels_to_normalized(pixels, cameras.image_size).astype(np.float32), cameras.image_size.astype(np.int64),
+        scores,
     )

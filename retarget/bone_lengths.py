@@ -59,9 +59,7 @@ def estimate_bone_lengths(joints: np.ndarray, layout: Layout, symmetric: bool = 
         )
     samples = bone_length_samples(joints[confident], layout.parents)
     lengths = robust_median(samples)
-    if symmetric:
-        lengths = symmetric_average(lengths, layout)
-    lengths[[j for j, parent in enumerate(layout.parents) if parent < 0]] = 0.0
+    # Checked before the left/right average, which would hide one collapsed side.
     short = [
         f"{layout.names[parent]}->{layout.names[joint]} ({lengths[joint] * 1000:.1f} mm)"
         for joint, parent in enumerate(layout.parents)
@@ -72,4 +70,7 @@ def estimate_bone_lengths(joints: np.ndarray, layout: Layout, symmetric: bool = 
             f"bones of (near) zero length: {', '.join(short)}; the joints coincide in the motion file: "
             "is it all zeros or in millimetres instead of metres?"
         )
+    if symmetric:
+        lengths = symmetric_average(lengths, layout)
+    lengths[[j for j, parent in enumerate(layout.parents) if parent < 0]] = 0.0
     return lengths

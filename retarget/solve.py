@@ -17,9 +17,10 @@ Rotations (each joint's world rotation moves its children's offsets, :func:`solv
 - neck: its bone direction, twist carried from the thorax by the minimal swing (H36M has no face
   points, so head yaw is not observable);
 - upper and lower limbs: their bone direction, twist from the plane the limb bends in (the elbow or
-  knee hinge axis); as the limb straightens (bend under ~25 degrees) the hinge axis fades into the
-  parent's hinge axis carried by the minimal swing, so straight limbs and limbs pointing at the
-  camera do not flip;
+  knee hinge axis); as the limb straightens (bend under ~25 degrees) the hinge axis turns towards the
+  last well-measured hinge, held in the parent's frame (before any, the parent's rest hinge carried by
+  the minimal swing), by an angle unwrapped over time, so straight limbs and limbs pointing at the
+  camera neither flip nor pop;
 - end joints (ankles, wrists, head) keep the identity local rotation.
 
 Quaternions are made continuous over time (consecutive dot products positive).
@@ -31,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from retarget.animation import Animation, Skeleton, forward_kinematics
+from retarget.animation import Animation, Skeleton
 from retarget.bone_lengths import estimate_bone_lengths, robust_median
 from videopose.errors import VideoposeError
 from videopose.formats import Motion3D
@@ -243,12 +244,14 @@ def solve_world_rotations(world_joints: np.ndarray, skeleton: Skeleton) -> np.nd
         upper_direction = _unit(joints[:, lower] - joints[:, upper], carried)
         lower_direction = _unit(joints[:, end] - joints[:, lower], upper_direction)
         # The parent's hinge axis, swung minimally onto this bone: the "no twist" guess for a straight limb.
-        carried_hinge = swing(parent_rotation @ rest_hinge, carried, upper_direction)
+        carried_hinge = _unit(swing(parent_rotation @ rest_hinge, carried, upper_direction))
         measured = np.cross(upper_direction, lower_direction)
-        bend = np.linalg.norm(measured, axis=-1, keepdims=True)
+        bend = np.linalg.norm(measured, axis=-1)
         trust = np.clip((bend - _STRAIGHT_SIN) / (_BENT_SIN - _STRAIGHT_SIN), 0.0, 1.0)
         trust = trust * trust * (3.0 - 2.0 * trust)  # smoothstep
-        hinge = trust * measured / np.maximum(bend, 1e-12) + (1.0 - trust) * _unit(carried_hinge)
+        measured_hinge = measured / np.maximum(bend, 1e-12)[:, None]
+        straight_hinge = _held_hinge(parent_rotation, upper_direction, measured_hinge, trust, carried_hinge)
+        hinge = _blend_hinge(straight_hinge, measured_hinge, upper_direction, trust)
         rest = _rest_frame(rest_direction, rest_hinge)
         backup = parent_rotation @ np.cross(rest_direction, rest_hinge)
         world[:, upper] = _frame(upper_direction, hinge, backup) @ rest.T
@@ -257,6 +260,45 @@ def solve_world_rotations(world_joints: np.ndarray, skeleton: Skeleton) -> np.nd
     for joint in END_JOINTS:
         world[:, joint] = world[:, CANONICAL_PARENTS[joint]]
     return world
+
+
+def _held_hinge(parent_rotation: np.ndarray, direction: np.ndarray, measured: np.ndarray, trust: np.ndarray,
+                fallback: np.ndarray) -> np.ndarray:
+    """The hinge axis to use where a limb is (nearly) straight: the last fully trusted hinge, held in the
+    parent's frame and swung minimally with the bone since then (a limb that straightens keeps its twist);
+    ``fallback`` (the parent's rest hinge, carried) before the first bent frame. All (frames, 3)."""
+    frames = len(trust)
+    anchor = np.maximum.accumulate(np.where(trust >= 1.0, np.arange(frames), -1))
+    known = anchor >= 0
+    if not known.any():
+        return fallback
+    source = np.maximum(anchor, 0)
+    to_local = np.swapaxes(parent_rotation, -1, -2)
+    local_direction = np.einsum("fij,fj->fi", to_local, direction)
+    local_hinge = np.einsum("fij,fj->fi", to_local[source], measured[source])
+    held = swing(local_hinge, local_direction[source], local_direction)
+    held = np.einsum("fij,fj->fi", parent_rotation, held)
+    held = _unit(held - np.sum(held * direction, axis=-1, keepdims=True) * direction)
+    return np.where(known[:, None] & (np.linalg.norm(held, axis=-1, keepdims=True) > 0.5), held, fallback)
+
+
+def _blend_hinge(carried: np.ndarray, measured: np.ndarray, axis: np.ndarray, trust: np.ndarray) -> np.ndarray:
+    """Turn the (frames, 3) ``carried`` hinge about the bone ``axis`` by ``trust`` (frames,) of its angle to
+    ``measured`` (both unit, perpendicular to the axis).
+
+    The angle is unwrapped over time inside each stretch of partial trust, so a limb that straightens
+    while its bend plane is opposite the carried guess eases its twist back instead of jumping across
+    +-180 degrees (where trust is 0 or 1 the choice of turn does not matter).
+    """
+    angle = np.arctan2(np.sum(np.cross(carried, measured) * axis, axis=-1), np.sum(carried * measured, axis=-1))
+    partial = (trust > 0) & (trust < 1)
+    padded = np.concatenate([[False], partial, [False]]).astype(np.int8)
+    changes = np.flatnonzero(np.diff(padded))
+    for start, stop in zip(changes[::2], changes[1::2]):
+        unwrapped = np.unwrap(angle[start:stop])
+        angle[start:stop] = unwrapped - 2 * np.pi * np.round(unwrapped.mean() / (2 * np.pi))
+    turned = trust * angle
+    return np.cos(turned)[:, None] * carried + np.sin(turned)[:, None] * np.cross(axis, carried)
 
 
 def local_quaternions(world_rotations: np.ndarray, parents: tuple[int, ...]) -> np.ndarray:
@@ -270,11 +312,28 @@ def local_quaternions(world_rotations: np.ndarray, parents: tuple[int, ...]) -> 
     return make_continuous(quats)
 
 
+def positions_from_world_rotations(skeleton: Skeleton, world_rotations: np.ndarray) -> np.ndarray:
+    """(frames, joints, 3, 3) world rotations -> (frames, joints, 3) positions with the root at the origin
+    (forward kinematics without going through quaternions)."""
+    positions = np.zeros(world_rotations.shape[:2] + (3,))
+    for joint, parent in enumerate(skeleton.parents):
+        if parent >= 0:
+            positions[:, joint] = positions[:, parent] + world_rotations[:, parent] @ skeleton.offsets[joint]
+    return positions
+
+
 def solve_pose(world_joints: np.ndarray, lengths: np.ndarray | None = None,
                confident: np.ndarray | None = None) -> tuple[Skeleton, np.ndarray]:
     """(frames, 17, 3) world-frame joint positions (NaN-free) -> (canonical skeleton, (frames, 17, 4)
     local quaternions). ``lengths`` (17,) fixes the bone lengths (e.g. a target rig's); ``confident``
     (frames,) bool marks the frames to measure the lengths and the rest triangles from."""
+    skeleton, rotations = solve_pose_rotations(world_joints, lengths, confident)
+    return skeleton, local_quaternions(rotations, skeleton.parents)
+
+
+def solve_pose_rotations(world_joints: np.ndarray, lengths: np.ndarray | None = None,
+                         confident: np.ndarray | None = None) -> tuple[Skeleton, np.ndarray]:
+    """As :func:`solve_pose`, returning world rotation matrices (frames, 17, 3, 3) instead of local quaternions."""
     world_joints = np.asarray(world_joints, dtype=np.float64)
     measured = world_joints if confident is None else np.where(confident[:, None, None], world_joints, np.nan)
     if lengths is None:
@@ -284,8 +343,7 @@ def solve_pose(world_joints: np.ndarray, lengths: np.ndarray | None = None,
         raise VideoposeError(f"bone lengths must have shape (17,) (one per H36M17 joint), got {lengths.shape}")
     usable = np.isfinite(measured).all(axis=(1, 2))
     skeleton = canonical_skeleton(rest_offsets(world_joints[usable] if usable.any() else world_joints, lengths))
-    rotations = solve_world_rotations(world_joints, skeleton)
-    return skeleton, local_quaternions(rotations, skeleton.parents)
+    return skeleton, solve_world_rotations(world_joints, skeleton)
 
 
 # ---------------------------------------------------------------------------------------------- whole clip
@@ -296,7 +354,8 @@ def solve_animation(motion: Motion3D, bone_lengths: np.ndarray | None = None,
 
     No smoothing, contact detection or foot locking here: :func:`retarget.pipeline.retarget_motion`
     adds those. ``extras`` keep ``world_from_camera`` (3, 3), ``filled_frames`` (frames,) bool,
-    ``ankle_height`` and ``up_source``.
+    ``ankle_height``, ``up_source`` and ``fit_error_m`` (frames,): the mean distance in metres between
+    the input joints (root-relative) and the constant-length skeleton's joints.
     """
     from retarget.root import estimate_world_frame, root_trajectory
 
@@ -317,9 +376,10 @@ def solve_animation(motion: Motion3D, bone_lengths: np.ndarray | None = None,
     frame = estimate_world_frame(joints, trajectory, motion.fps)
     world_joints = joints @ frame.world_from_camera.T
     progress(2, 4, "rotations")
-    skeleton, quats = solve_pose(world_joints, bone_lengths, confident)
+    skeleton, rotations = solve_pose_rotations(world_joints, bone_lengths, confident)
+    quats = local_quaternions(rotations, skeleton.parents)
     progress(3, 4, "root motion")
-    relative_positions, _ = forward_kinematics(skeleton, quats, np.zeros((len(quats), 3)))
+    relative_positions = positions_from_world_rotations(skeleton, rotations)
     root, ankle_height = root_trajectory(frame.world_from_camera, trajectory, relative_positions, skeleton, motion.fps)
     progress(4, 4, "solved")
     extras = {
@@ -327,5 +387,7 @@ def solve_animation(motion: Motion3D, bone_lengths: np.ndarray | None = None,
         "filled_frames": filled,
         "ankle_height": np.array(ankle_height),
         "up_source": np.array(frame.up_source),
+        # How far the constant-length skeleton is from the (root-relative) input joints, per frame.
+        "fit_error_m": np.linalg.norm(relative_positions - world_joints, axis=-1).mean(axis=1),
     }
     return Animation(skeleton, quats, root, motion.fps, extras=extras)

@@ -15,8 +15,13 @@ HERE = Path(__file__).resolve().parent
 _MARK = "@@RESULT@@"
 
 
-def run_python(code: str, home: Path, timeout: float = 150.0, args: list[str] | None = None) -> dict:
-    """Run ``code`` in a new Python with HOME=home; the code calls ``emit(dict)`` to return results."""
+def run_python_process(code: str, home: Path, timeout: float = 600.0,
+                       args: list[str] | None = None) -> tuple[dict | None, subprocess.CompletedProcess]:
+    """Run ``code`` in a new Python with HOME=home; the code calls ``emit(dict)`` to return results.
+
+    Returns (the last emitted dict or None, the completed process). ``timeout`` only catches hangs:
+    it is generous because CI machines may be slow and busy.
+    """
     prelude = (
         "import json, sys\n"
         f"sys.path[:0] = [{str(REPO)!r}, {str(HERE)!r}]\n"
@@ -27,9 +32,15 @@ def run_python(code: str, home: Path, timeout: float = 150.0, args: list[str] | 
     completed = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code), *(args or [])],
                                cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     lines = [line for line in completed.stdout.splitlines() if line.startswith(_MARK)]
-    if completed.returncode != 0 or not lines:
+    return (json.loads(lines[-1][len(_MARK):]) if lines else None), completed
+
+
+def run_python(code: str, home: Path, timeout: float = 600.0, args: list[str] | None = None) -> dict:
+    """:func:`run_python_process`, failing with the subprocess's output unless it exits 0 having emitted."""
+    result, completed = run_python_process(code, home, timeout, args)
+    if completed.returncode != 0 or result is None:
         raise AssertionError(f"subprocess failed ({completed.returncode}):\n{completed.stdout[-3000:]}\n{completed.stderr[-5000:]}")
-    return json.loads(lines[-1][len(_MARK):])
+    return result
 
 
 _UFBX_READ = """
@@ -48,23 +59,37 @@ node_names = []
 for node in scene.nodes:
     keep.append(node)
     node_names.append(node.name)
-positions = []
+positions, rotations = [], []
 for frame in frames:
     evaluated = scene.evaluate(anim, anim.time_begin + frame / fps)
     keep.append(evaluated)
-    row = []
+    row, rotation_row = [], []
     for name in names:
         node = evaluated.find_node(name)
         matrix = node.node_to_world
-        keep += [node, matrix]
+        columns = [matrix.c0, matrix.c1, matrix.c2, matrix.c3]
+        keep += [node, matrix, *columns]
         row.append([matrix.c3.x, matrix.c3.y, matrix.c3.z])
+        rotation_row.append([[c.x for c in columns[:3]], [c.y for c in columns[:3]], [c.z for c in columns[:3]]])
     positions.append(row)
-emit({"positions": positions, "fps": fps, "node_names": node_names, "stacks": len(stacks),
+    rotations.append(rotation_row)
+emit({"positions": positions, "rotations": rotations, "fps": fps, "node_names": node_names, "stacks": len(stacks),
       "time_begin": anim.time_begin, "time_end": anim.time_end})
 """
 
 
 def read_fbx_with_ufbx(path: Path, names: list[str], frames: list[int], home: Path) -> dict:
-    """World joint positions (frames, joints, 3) in Z-up metres read by ufbx (independent of Blender),
-    at 0-based clip frames; run in its own process (see TOOLCHAIN.md on ufbx object lifetimes)."""
+    """World joint positions (frames, joints, 3) in Z-up metres and node world matrices ``rotations``
+    (frames, joints, 3, 3; may carry scale) read by ufbx (independent of Blender), at
+    0-based clip frames; run in its own process (see TOOLCHAIN.md on ufbx object lifetimes)."""
     return run_python(_UFBX_READ, home, args=[str(path), json.dumps(names), json.dumps(frames)])
+
+
+def rotations_relative_to_first(world_matrices) -> "np.ndarray":
+    """(frames, joints, 3, 3) world matrices of bones (any uniform scale) -> each frame's rotation relative
+    to the first frame's, ``R_f @ R_0^T``: independent of the bone axes a file or armature chose."""
+    import numpy as np
+
+    matrices = np.array(world_matrices, dtype=np.float64)
+    matrices = matrices / np.linalg.norm(matrices, axis=-2, keepdims=True)
+    return matrices @ np.swapaxes(matrices[:1], -1, -2)

@@ -184,3 +184,10 @@ def test_onto_a_rig_with_other_rest_orientations(blender):
     assert rig["joints"] == 18 and rig["skeleton_root"] == "B_pelvis" and rig["skeleton_error"] < 1e-6
     assert rig["error"] < 1e-4
     assert not rig["twist_keyed"]
+
+
+def test_rigid_inverse_matches_the_general_inverse():
+    matrices = np.tile(np.eye(4), (5, 3, 1, 1))
+    matrices[..., :3, :3] = Rotation.random(15, random_state=2).as_matrix().reshape(5, 3, 3, 3)
+    matrices[..., :3, 3] = np.random.default_rng(3).normal(size=(5, 3, 3))
+    np.testing.assert_allclose(posemath.rigid_inverse(matrices), np.linalg.inv(matrices), atol=1e-12)

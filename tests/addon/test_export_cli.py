@@ -100,3 +100,52 @@ def test_export_onto_a_rig_blend_with_a_bone_map(tmp_path):
                          str(tmp_path / "nothing.blend"), home=tmp_path / "home")
     assert missing.returncode == 1 and "rig file not found" in missing.stderr
     assert not (tmp_path / "x.fbx").exists()
+
+
+_BLEND_CHECK = """
+import bpy, numpy as np
+bpy.ops.wm.open_mainfile(filepath=sys.argv[1])
+scene = bpy.context.scene
+armatures = [o for o in bpy.data.objects if o.type == "ARMATURE"]
+rig = armatures[0]
+matrix = np.array(rig.matrix_world)
+positions = []
+for frame in json.loads(sys.argv[2]):
+    scene.frame_set(scene.frame_start + frame)
+    positions.append([(matrix @ np.append(np.array(b.head), 1.0))[:3].tolist() for b in rig.pose.bones])
+emit(dict(objects=[o.name for o in bpy.data.objects], armatures=len(armatures), bones=[b.name for b in rig.pose.bones],
+          frames=[scene.frame_start, scene.frame_end], fps=scene.render.fps / scene.render.fps_base,
+          action=rig.animation_data.action.name, positions=positions))
+"""
+
+_EXPORT_FILES = """
+from pathlib import Path
+import bpy
+from retarget.animation import Animation
+from addon.headless import export_animation_file
+folder = Path(sys.argv[1])
+animation = Animation.load(folder / "clip.npz")
+before = sorted(o.name for o in bpy.data.objects), len(bpy.data.actions)
+written = [export_animation_file(animation, folder / name, preset=preset).name
+           for name, preset in (("clip.fbx", "unity"), ("clip.blend", "blender"))]
+emit(dict(written=written, unchanged=before == (sorted(o.name for o in bpy.data.objects), len(bpy.data.actions))))
+"""
+
+
+@pytest.mark.slow
+def test_pipeline_contract_writes_fbx_and_blend_from_an_animation(tmp_path):
+    """``addon.headless.export_animation_file`` as ``videopose run -o X.fbx|X.blend`` calls it."""
+    animation = smooth_animation(45, 24.0, seed=11)
+    animation.save(tmp_path / "clip.npz")
+    result = run_python(_EXPORT_FILES, tmp_path / "home", args=[str(tmp_path)])
+    assert result == {"written": ["clip.fbx", "clip.blend"], "unchanged": True}
+    frames = [0, 22, 44]
+    names = list(animation.skeleton.names)
+    expected = animation.world_positions()[frames]
+    read = read_fbx_with_ufbx(tmp_path / "clip.fbx", names, frames, tmp_path / "home")
+    assert read["fps"] == pytest.approx(24.0) and np.abs(np.array(read["positions"]) - expected).max() < 1e-3
+    blend = run_python(_BLEND_CHECK, tmp_path / "home", args=[str(tmp_path / "clip.blend"), json.dumps(frames)])
+    assert blend["armatures"] == 1 and blend["objects"] == ["clip"] and blend["bones"] == names
+    assert blend["frames"] == [1, 45] and blend["fps"] == pytest.approx(24.0) and blend["action"] == "clip"
+    assert np.abs(np.array(blend["positions"]) - expected).max() < 1e-4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.blend", "clip.fbx", "clip.npz", "home"]

@@ -1,4 +1,5 @@
-"""FBX export: every preset read back by an independent reader (ufbx) and by Blender's importer."""
+"""FBX export: every preset read back by an independent reader (ufbx) and by Blender's importer:
+same bones, frame range and rate, joint positions and bone rotations."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from addon import fbx
-from blender_runner import read_fbx_with_ufbx, run_python
+from blender_runner import read_fbx_with_ufbx, rotations_relative_to_first, run_python
 from synthetic import smooth_animation
 from videopose.errors import VideoposeError
 
@@ -64,13 +65,16 @@ for preset in PRESETS:
     bpy.ops.import_scene.fbx(filepath=str(folder / f"{preset}.fbx"), anim_offset=0)
     rig = next(o for o in bpy.data.objects if o.type == "ARMATURE")
     matrix = np.array(rig.matrix_world)
-    positions = []
+    positions, rotations = [], []
     for frame in sample:
         bpy.context.scene.frame_set(1 + frame)
         positions.append([(matrix @ np.append(np.array(rig.pose.bones[n].head), 1.0))[:3].tolist()
                           for n in animation.skeleton.names])
-    results[preset] = dict(bones=sorted(b.name for b in rig.data.bones), positions=positions,
-                           frame_range=list(rig.animation_data.action.frame_range))
+        rotations.append([(matrix[:3, :3] @ np.array(rig.pose.bones[n].matrix)[:3, :3]).tolist()
+                          for n in animation.skeleton.names])
+    results[preset] = dict(bones=sorted(b.name for b in rig.data.bones), positions=positions, rotations=rotations,
+                           frame_range=list(rig.animation_data.action.frame_range),
+                           fps=bpy.context.scene.render.fps / bpy.context.scene.render.fps_base)
 emit(results)
 """
 
@@ -103,6 +107,33 @@ def test_ufbx_reads_the_same_motion(exported, preset):
     assert read["time_end"] - read["time_begin"] == pytest.approx(99 / 30.0, abs=1e-6)
     error = np.abs(np.array(read["positions"]) - animation.world_positions()[SAMPLE]).max()
     assert error < 1e-3, f"{preset}: {error * 1000:.3f} mm"
+    assert _rotation_error_degrees(read["rotations"], animation) < 0.05
+
+
+def _rotation_error_degrees(world_matrices, animation) -> float:
+    """Largest angle between the read bones' rotations (relative to frame SAMPLE[0]) and the animation's."""
+    from scipy.spatial.transform import Rotation
+
+    read = rotations_relative_to_first(world_matrices)
+    _, world = animation.world_transforms()
+    expected = world[SAMPLE] @ np.swapaxes(world[SAMPLE[:1]], -1, -2)
+    difference = np.swapaxes(expected, -1, -2) @ read
+    return float(np.degrees(Rotation.from_matrix(difference.reshape(-1, 3, 3)).magnitude()).max())
+
+
+def test_rotation_check_sees_a_twist_about_the_bone():
+    animation = smooth_animation(100, 30.0, seed=5)
+    _, world = animation.world_transforms()
+    twisted = world[SAMPLE].copy()
+    twisted[2:, 3] = twisted[2:, 3] @ _rotation_z(1.0)  # 1 deg about the ankle's local z, later frames only
+    assert _rotation_error_degrees(twisted, animation) == pytest.approx(1.0, abs=1e-6)
+    assert _rotation_error_degrees(world[SAMPLE] * 0.01, animation) < 1e-9  # scale does not matter
+
+
+def _rotation_z(degrees: float) -> np.ndarray:
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_euler("z", degrees, degrees=True).as_matrix()
 
 
 @pytest.mark.slow
@@ -111,6 +142,7 @@ def test_blender_reimports_the_same_motion(exported, preset):
     _, animation, results = exported
     result = results[preset]
     assert result["bones"] == sorted(animation.skeleton.names)
-    assert result["frame_range"] == [1.0, 100.0]
+    assert result["frame_range"] == [1.0, 100.0] and result["fps"] == pytest.approx(30.0)
     error = np.abs(np.array(result["positions"]) - animation.world_positions()[SAMPLE]).max()
     assert error < 1e-3, f"{preset}: {error * 1000:.3f} mm"
+    assert _rotation_error_degrees(result["rotations"], animation) < 0.05

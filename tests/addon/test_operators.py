@@ -13,8 +13,20 @@ from pathlib import Path
 import pytest
 
 from addon import jobs
-from blender_runner import HERE, run_python
+from blender_runner import HERE, run_python, run_python_process
 from synthetic import smooth_animation
+
+
+# Waits poll for a file or a state with a deadline far beyond what a slow, busy machine needs.
+_DEADLINE_SECONDS = 120.0
+
+
+def _wait_for(condition, what: str, seconds: float = _DEADLINE_SECONDS) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {seconds:.0f} s for {what}")
+        time.sleep(0.05)
 
 
 def _fake_python(folder: Path) -> Path:
@@ -44,20 +56,67 @@ def test_background_run_reports_failure_and_cancels(tmp_path):
     python = _fake_python(tmp_path)
     env = {**os.environ, "FAKE_LOG": str(tmp_path / "log"), "FAKE_MODE": "fail"}
     run = jobs.BackgroundRun(jobs.run_command(str(python), "v.mp4", tmp_path / "o.npz"), env=env).start()
-    deadline = time.time() + 20
-    while not run.finished and time.time() < deadline:
-        time.sleep(0.05)
+    _wait_for(lambda: run.finished, "the failing job to end")
     events = run.poll()
     assert run.finished and not run.succeeded
     assert [e.done for e in events] == [0, 1, 2] and run.error == "no person was detected in the video"
     env.update(FAKE_MODE="hang", FAKE_PID=str(tmp_path / "pid"))
     hanging = jobs.BackgroundRun(jobs.run_command(str(python), "v.mp4", tmp_path / "o.npz"), env=env).start()
-    while not (tmp_path / "pid").exists() and time.time() < deadline:
-        time.sleep(0.05)
+    _wait_for(lambda: (tmp_path / "pid").exists(), "the hanging job to start")
     began = time.perf_counter()
-    hanging.cancel()
-    assert hanging.finished and not hanging.succeeded and time.perf_counter() - began < 5
+    hanging.cancel(timeout=30)
+    # Cancelling does not wait for the 120 s the fake job sleeps (SIGTERM ends it at once).
+    assert hanging.finished and not hanging.succeeded and time.perf_counter() - began < 60
     assert not (tmp_path / "o.npz").exists()
+
+
+def test_in_process_thread_run_reports_progress_errors_and_cancels():
+    import threading
+
+    def work(progress, set_stage):
+        set_stage("lift")
+        for done in range(3):
+            progress(done, 3, "frames")
+        raise ValueError("bad clip")
+
+    failing = jobs.ThreadRun(work).start()
+    _wait_for(lambda: failing.finished, "the worker thread to end")
+    assert [(e.stage, e.done) for e in failing.poll()] == [("lift", 0), ("lift", 1), ("lift", 2)]
+    assert not failing.succeeded and failing.error == "bad clip"
+
+    started = threading.Event()
+    reached = []
+
+    def endless(progress, set_stage):
+        started.set()
+        while True:
+            progress(len(reached), 0)
+            reached.append(1)
+            time.sleep(0.01)
+
+    endless_run = jobs.ThreadRun(endless).start()
+    assert started.wait(_DEADLINE_SECONDS)
+    endless_run.cancel(timeout=_DEADLINE_SECONDS)  # progress() raises Cancelled in the worker
+    assert endless_run.finished and not endless_run.succeeded and endless_run.cancelled
+
+
+def test_temp_folder_and_process_cleanup_is_idempotent_and_automatic(tmp_path):
+    folder = jobs.TempFolder()
+    (folder.path / "partial.npz").write_bytes(b"x")
+    folder.remove()
+    folder.remove()  # a second call (cancel after finish) is harmless
+    assert not folder.path.exists()
+    dropped = jobs.TempFolder()
+    path = dropped.path
+    del dropped  # no remove(): the finalizer removes it when the owner goes away
+    assert not path.exists()
+    python = _fake_python(tmp_path)
+    env = {**os.environ, "FAKE_LOG": str(tmp_path / "log"), "FAKE_MODE": "hang", "FAKE_PID": str(tmp_path / "pid")}
+    run = jobs.BackgroundRun(jobs.run_command(str(python), "v.mp4", tmp_path / "o.npz"), env=env).start()
+    process = run.process
+    _wait_for(lambda: (tmp_path / "pid").exists(), "the hanging job to start")
+    del run  # an operator dropped without cancel(): its process is still stopped
+    _wait_for(lambda: process.poll() is not None, "the dropped job's process to be stopped", 60)
 
 
 def test_extension_zip_builds_with_a_valid_manifest(tmp_path):
@@ -126,12 +185,15 @@ results["run_fail"] = call(bpy.ops.videopose.run_video, filepath=str(folder / "d
 results["after_run_fail"] = snapshot() == initial
 
 os.environ["FAKE_MODE"] = "hang"
-def kill_when_started():
-    deadline = time.time() + 30
-    while not (folder / "pid").exists() and time.time() < deadline:
+def kill_when_started():  # the job crashes (killed) while the operator waits for it
+    deadline = time.monotonic() + 300
+    while not (folder / "pid").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.2)
-    os.kill(int((folder / "pid").read_text()), signal.SIGTERM)
+    text = ""
+    while not text.strip() and time.monotonic() < deadline:  # the pid may be half written
+        text = (folder / "pid").read_text()
+        time.sleep(0.05)
+    os.kill(int(text), signal.SIGTERM)
 threading.Thread(target=kill_when_started, daemon=True).start()
 results["run_killed"] = call(bpy.ops.videopose.run_video, filepath=str(folder / "dance.mp4"), python_executable=python)
 results["after_run_killed"] = snapshot() == initial
@@ -143,10 +205,12 @@ results["run_ok_added"] = sorted(set(after["objects"]) - set(initial["objects"])
 results["run_ok_frames"] = after["frames"]
 results["temp_folders"] = [json.loads(line)["cwd"] for line in log.read_text().splitlines()]
 
+bpy.ops.ed.undo_push(message="before import")
 results["import_ok"] = call(bpy.ops.videopose.import_motion, filepath=str(folder / "clip.npz"))
+results["undo_options"] = [sorted(getattr(bpy.types, name).bl_options)
+                           for name in ("VIDEOPOSE_OT_import_motion", "VIDEOPOSE_OT_run_video")]
 results["export_ok"] = call(bpy.ops.videopose.export_fbx, filepath=str(folder / "out.fbx"), preset="unreal")
 results["export_size"] = (folder / "out.fbx").stat().st_size
-bpy.ops.ed.undo_push(message="before undo check")
 addon.unregister()
 emit(results)
 """
@@ -189,4 +253,43 @@ def test_run_video_and_import_add_an_armature_and_export_writes_fbx(blender):
     assert blender["run_ok"] == ["FINISHED"] and blender["run_ok_added"] == ["dance"]
     assert blender["run_ok_frames"] == [1, 60, 25]
     assert blender["import_ok"] == ["FINISHED"] and blender["export_ok"] == ["FINISHED"]
+    # Blender pushes an undo step for a finished operator with UNDO (undo itself needs the UI: the
+    # bpy module runs in background mode, where Blender keeps no undo stack).
+    assert all("UNDO" in options for options in blender["undo_options"])
     assert blender["export_size"] > 10_000
+
+
+# Blender calls a running modal operator's cancel() while it quits, after Python has started tearing
+# modules down. Force the modal path (as in Blender's UI) and quit with the job still running.
+_QUIT_WHILE_RUNNING = """
+import os, time
+from pathlib import Path
+import bpy, addon
+from addon import operators
+folder = Path(sys.argv[1])
+addon.register()
+operators._has_ui = lambda context: True  # the UI path: a modal operator polled by a timer
+os.environ.update(FAKE_LOG=str(folder / "fake.log"), FAKE_ANIMATION=str(folder / "clip.npz"),
+                  FAKE_PID=str(folder / "pid"), FAKE_MODE="hang")
+state = sorted(bpy.ops.videopose.run_video(filepath=str(folder / "dance.mp4"), python_executable=sys.argv[2]))
+deadline = time.monotonic() + 300
+while not (folder / "pid").exists() and time.monotonic() < deadline:
+    time.sleep(0.05)
+emit(dict(state=state, objects=sorted(o.name for o in bpy.data.objects)))
+"""
+
+
+@pytest.mark.slow
+def test_quitting_with_a_running_job_stops_it_without_errors(tmp_path):
+    smooth_animation(20, 25.0, seed=2).save(tmp_path / "clip.npz")
+    (tmp_path / "dance.mp4").write_bytes(b"\x00" * 64)
+    result, completed = run_python_process(_QUIT_WHILE_RUNNING, tmp_path / "home",
+                                           args=[str(tmp_path), str(_fake_python(tmp_path))])
+    assert completed.returncode == 0 and result is not None, completed.stderr[-3000:]
+    assert result["state"] == ["RUNNING_MODAL"] and result["objects"] == ["Camera", "Cube", "Light"]
+    assert "Traceback" not in completed.stderr and "Python script error" not in completed.stderr, completed.stderr
+    temp_folder = Path(json.loads((tmp_path / "fake.log").read_text().splitlines()[0])["cwd"])
+    assert not temp_folder.exists()
+    status = Path(f"/proc/{int((tmp_path / 'pid').read_text())}/status")
+    alive = status.exists() and "\tZ" not in status.read_text().split("State:", 1)[1].split("\n", 1)[0]
+    assert not alive, "the background job outlived Blender"

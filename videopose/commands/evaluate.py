@@ -27,7 +27,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lifter.checkpoint import default_checkpoint_path
-    from lifter.evaluate import METRICS, evaluate
+    from lifter.evaluate import METRICS, TRAJECTORY_METRICS, evaluate
     from videopose.fileio import atomic_output
     from videopose.progress import terminal_progress
 
@@ -43,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{row['clip']:28s} {row['camera']:3d} {row['frames']:6d} " + " ".join(f"{row[m]:9.1f}" for m in METRICS))
         overall = result.overall
         print(f"{'overall (mm)':28s} {'':3s} {overall['frames']:6d} " + " ".join(f"{overall[m]:9.1f}" for m in METRICS))
+        if TRAJECTORY_METRICS[0] in overall:
+            print(f"trajectory (pelvis in the camera frame): {overall['trajectory_mm']:.1f} mm, "
+                  f"of which depth {overall['trajectory_depth_mm']:.1f} mm")
     if args.json:
         with atomic_output(args.json) as temp:
             Path(temp).write_text(json.dumps({"checkpoint": str(checkpoint), "noise": args.noise, "seed": args.seed,

@@ -14,7 +14,7 @@ EXAMPLE = """examples:
 rig presets: rigify, mixamo, ue5, cmu, smpl (or a bone-map JSON, see docs/formats.md)"""
 
 _SUFFIXES = (".bvh", ".npz")
-DEFAULT_STRENGTH = 0.5  # retarget.smoothing.DEFAULT_STRENGTH (not imported here: the CLI starts without scipy)
+DEFAULT_STRENGTH = 1.0  # retarget.smoothing.DEFAULT_STRENGTH (not imported here: the CLI starts without scipy)
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +31,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import time
+
+    import numpy as np
 
     from retarget.pipeline import RetargetOptions, retarget_motion
     from retarget.rigs import load_rig
@@ -61,10 +63,14 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         contacts = animation.contacts.mean(axis=0) if animation.contacts is not None else (0.0, 0.0)
         filled = int(animation.extras["filled_frames"].sum()) if "filled_frames" in animation.extras else 0
+        fit_error = animation.extras.get("fit_error_m")
         print(f"wrote {args.output}: {animation.num_frames} frames at {animation.fps:g} fps on "
               f"{rig.name if rig else 'the videopose skeleton'} ({animation.skeleton.num_joints} joints); "
               f"{seconds:.2f} s ({animation.num_frames / max(seconds, 1e-9):,.0f} frames/s)")
         print(f"feet in contact: left {contacts[0]:.0%}, right {contacts[1]:.0%}"
               f"{'' if options.foot_lock else ' (not locked)'}; smoothing {args.smooth:g}; "
               f"up axis from the {animation.extras.get('up_source', 'body')}; {filled} frames filled by interpolation")
+        if fit_error is not None:
+            print(f"fit error of the constant-length skeleton: mean {float(np.mean(fit_error)) * 1000:.1f} mm, "
+                  f"worst frame {float(np.max(fit_error)) * 1000:.1f} mm")
     return 0

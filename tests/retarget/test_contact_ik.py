@@ -1,0 +1,97 @@
+"""Foot contacts, two-bone IK and foot locking (retarget/contact.py, retarget/ik.py) on real and synthetic walks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.ndimage import gaussian_filter1d
+
+from retarget.contact import detect_contacts, foot_sliding, hysteresis
+from retarget.ik import soft_reach, two_bone_ik
+from retarget.pipeline import RetargetOptions, retarget_motion
+from retarget.synthetic import to_camera, walking_motion
+from videopose.formats import Motion3D
+from videopose.layouts import H36M17
+
+ANKLES = [H36M17.index("left_ankle"), H36M17.index("right_ankle")]  # Animation.contacts column order
+
+
+def test_two_bone_ik_reaches_with_exact_lengths_and_keeps_the_bend_side() -> None:
+    rng = np.random.default_rng(0)
+    root = rng.normal(size=(200, 3))
+    target = root + rng.normal(size=(200, 3)) * 0.3
+    joint = root + np.array([0.0, -0.2, -0.3])
+    middle, end = two_bone_ik(root, joint, target, 0.45, 0.42, np.tile([0.0, -1, 0], (200, 1)))
+    assert np.linalg.norm(middle - root, axis=1) == pytest.approx(np.full(200, 0.45))
+    assert np.linalg.norm(end - middle, axis=1) == pytest.approx(np.full(200, 0.42))
+    reachable = np.linalg.norm(target - root, axis=1) < 0.86
+    assert np.abs(end - target)[reachable].max() < 1e-9
+    # Unreachable targets: the chain points straight at them.
+    far = np.linalg.norm(target - root, axis=1) > 0.88
+    direction = (target - root)[far] / np.linalg.norm(target - root, axis=1)[far, None]
+    assert (end - root)[far] / 0.87 == pytest.approx(direction, abs=1e-4)
+
+
+def test_soft_reach_never_shortens_below_the_original_and_is_continuous() -> None:
+    root = np.zeros((5, 3))
+    target = np.array([[0, 0, -d] for d in (0.5, 0.86, 0.88, 0.95, 2.0)], dtype=float)
+    result = np.linalg.norm(soft_reach(root, target * 0.0 + [0, 0, -0.5], target, 0.9), axis=1)
+    assert result[0] == pytest.approx(0.5)
+    assert (result <= 0.9).all() and (np.diff(result) > 0).all() and result[3] < 0.9
+    # The original end already as far as the target: nothing changes.
+    assert np.linalg.norm(soft_reach(root, target, target, 0.9), axis=1) == pytest.approx(np.linalg.norm(target, axis=1))
+
+
+def test_hysteresis_holds_state_between_thresholds() -> None:
+    enter = np.array([0, 1, 0, 0, 0, 0, 1, 0], bool)[:, None]
+    leave = np.array([1, 0, 0, 0, 1, 0, 0, 0], bool)[:, None]
+    assert hysteresis(enter, leave)[:, 0].tolist() == [0, 1, 1, 1, 0, 0, 1, 1]
+
+
+def test_contacts_of_a_synthetic_walk_match_the_truth() -> None:
+    world, truth = walking_motion(150)
+    contacts = detect_contacts(world[:, ANKLES], 30.0, contact_level=0.08)
+    agreement = (contacts == truth).mean()
+    assert agreement > 0.85
+    assert (contacts & ~truth).mean() < 0.03  # hardly any contact claimed while a foot swings
+
+
+def _cmu_walk(shared_dir: Path, clip: str, noise_m: float) -> Motion3D:
+    from lifter.mocap import mocap_points
+    from retarget.bvh import read_bvh
+
+    animation = read_bvh(shared_dir / "mocap" / "cmu" / "cc" / f"{clip}.bvh")
+    motion = to_camera(mocap_points(animation)[:, :17], animation.fps)
+    if noise_m:  # lifter-like jitter: correlated over a couple of frames
+        noise = gaussian_filter1d(np.random.default_rng(1).normal(size=motion.joints_3d.shape), 1.0, axis=0)
+        noisy = motion.joints_3d + noise_m * noise / noise.std()
+        motion = Motion3D((noisy - noisy[:, :1]).astype(np.float32), motion.fps,
+                          trajectory=(motion.trajectory + noisy[:, 0]).astype(np.float32))
+    return motion
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("clip, noise_m", [("005/005_01", 0.0), ("007/007_04", 0.0), ("006/006_01", 0.01)])
+def test_foot_locking_cuts_sliding_during_contact_by_80_percent(shared_dir: Path, clip: str, noise_m: float) -> None:
+    motion = _cmu_walk(shared_dir, clip, noise_m)
+    free = retarget_motion(motion, RetargetOptions(foot_lock=False))
+    locked = retarget_motion(motion, RetargetOptions(foot_lock=True))
+    contacts = free.contacts
+    assert (locked.contacts == contacts).all()
+    assert 0.2 < contacts.mean() < 0.6  # a walk: each foot down a good part of the time
+    sliding_free = foot_sliding(free.world_positions()[:, ANKLES], contacts)
+    sliding_locked = foot_sliding(locked.world_positions()[:, ANKLES], contacts)
+    print(f"{clip} noise {noise_m}: sliding {sliding_free * 1000:.2f} -> {sliding_locked * 1000:.2f} mm/frame")
+    assert sliding_locked <= 0.2 * sliding_free
+    # No pop when a lock starts or ends: the ankles and knees move no faster than in the unlocked motion.
+    for animation in (free, locked):
+        assert np.isfinite(animation.local_quats_xyzw).all()
+    speed = {name: np.linalg.norm(np.diff(animation.world_positions()[:, ANKLES + [2, 5]], axis=0), axis=-1).max()
+             for name, animation in (("free", free), ("locked", locked))}
+    assert speed["locked"] < 1.3 * speed["free"]
+    # Only the legs change.
+    legs = [H36M17.index(n) for n in ("left_hip", "left_knee", "right_hip", "right_knee")]
+    others = [j for j in range(17) if j not in legs]
+    assert locked.local_quats_xyzw[:, others] == pytest.approx(free.local_quats_xyzw[:, others])
