@@ -1,7 +1,7 @@
 """The paper's two training findings on our mocap, at a CPU-sized scale (docs/training.md).
 
-1. Temporal gain (Pavllo et al., Sec. 5, Table 5): a 27-frame model (filter widths 3,3,3) against a
-   single-frame model (widths 1,1,1: receptive field 1, same depth and channels), same steps.
+1. Temporal gain (Pavllo et al., Sec. 5, Table 5): an 81-frame model (filter widths 3,3,3,3) against
+   a single-frame model (widths 1,1,1,1: receptive field 1, same depth and channels), same steps.
 2. Semi-supervised (Sec. 4, Fig. 5): labelled fractions 5%, 10%, 25%, 100% of the training frames,
    supervised only against ``--semi`` (the remaining clips as unlabelled 2D), same steps.
 
@@ -26,6 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 FRACTIONS = (0.05, 0.10, 0.25, 1.0)
+TEMPORAL_WIDTHS = (3, 3, 3, 3)  # receptive field 81
+SINGLE_FRAME_WIDTHS = (1, 1, 1, 1)  # receptive field 1, same depth
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,13 @@ class Run:
 def planned_runs() -> list[Run]:
     """Experiment 1 first, then each fraction supervised/semi side by side (useful when cut short).
 
-    The 100% supervised run is also the 27-frame run of experiment 1; at 100% there is nothing
+    The 100% supervised run is also the 81-frame run of experiment 1; at 100% there is nothing
     unlabelled, so semi-supervised equals supervised there.
     """
-    runs = [Run("single_frame", (1, 1, 1)), Run("supervised_100", (3, 3, 3))]
+    runs = [Run("single_frame", SINGLE_FRAME_WIDTHS), Run("supervised_100", TEMPORAL_WIDTHS)]
     for fraction in FRACTIONS[:-1]:
-        runs.append(Run(f"supervised_{int(fraction * 100):03d}", (3, 3, 3), fraction))
-        runs.append(Run(f"semi_{int(fraction * 100):03d}", (3, 3, 3), fraction, semi=True))
+        runs.append(Run(f"supervised_{int(fraction * 100):03d}", TEMPORAL_WIDTHS, fraction))
+        runs.append(Run(f"semi_{int(fraction * 100):03d}", TEMPORAL_WIDTHS, fraction, semi=True))
     return runs
 
 
@@ -93,7 +95,7 @@ def markdown_tables(results: dict[str, dict], settings: dict) -> str:
         "| model | receptive field | clean MPJPE | clean P-MPJPE | clean MPJVE | noisy MPJPE | noisy P-MPJPE | noisy MPJVE |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, label, field in (("single_frame", "single frame (1,1,1)", 1), ("supervised_100", "temporal (3,3,3)", 27)):
+    for name, label, field in (("single_frame", "single frame (1,1,1,1)", 1), ("supervised_100", "temporal (3,3,3,3)", 81)):
         if name in results:
             row = results[name]
             lines.append(f"| {label} | {field} | {metrics(row, 'none')} | {metrics(row, 'detector')} |")
@@ -122,7 +124,7 @@ def plot(results: dict[str, dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    names = [("single_frame", "single frame"), ("supervised_100", "27 frames")]
+    names = [("single_frame", "single frame"), ("supervised_100", "81 frames")]
     present = [(name, label) for name, label in names if name in results]
     for offset, (noise, colour) in enumerate((("none", "tab:blue"), ("detector", "tab:orange"))):
         left.bar([i + offset * 0.38 for i in range(len(present))],

@@ -200,7 +200,7 @@ def detect_video(
         "model_complexity": np.array(model_complexity),
     }
     if clean:
-        max_gap = max(1, int(round(fill_gap_seconds * info.fps)))
+        max_gap = max(0, int(round(fill_gap_seconds * info.fps)))  # 0: fill nothing
         cleaned = clean_track(source_points, source_scores, MEDIAPIPE33, max_gap=max_gap)
         source_points, source_scores = cleaned.keypoints, cleaned.scores
         extras.update(

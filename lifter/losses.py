@@ -31,8 +31,20 @@ def reprojection_loss(poses_3d: torch.Tensor, trajectory: torch.Tensor, intrinsi
     ``joint_map`` (J2d,) selects from the 3D joints (all normalised screen units)."""
     points = poses_3d + trajectory
     frames = points.shape[1]
-    projected = project_to_2d(points[:, :, joint_map], intrinsics[:, None].expand(-1, frames, -1))
+    projected = project_to_2d(keep_in_view(points[:, :, joint_map]), intrinsics[:, None].expand(-1, frames, -1))
     return mpjpe_2d(projected, target_2d)
+
+
+def keep_in_view(points: torch.Tensor, min_depth: float = 0.1) -> torch.Tensor:
+    """(..., 3) camera-frame points with depth >= ``min_depth`` and |x|, |y| <= depth.
+
+    An untrained trajectory model can put the person at or behind the camera; there the lens
+    distortion polynomial (r^6) overflows float32 and the gradients become NaN. VideoPose3D clamps
+    x/z and y/z to [-1, 1] before distortion for the same reason; this is that clamp, done on the points.
+    """
+    depth = points[..., 2:3].clamp(min=min_depth)
+    xy = torch.maximum(torch.minimum(points[..., :2], depth), -depth)
+    return torch.cat([xy, depth], dim=-1)
 
 
 def mpjpe_2d(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

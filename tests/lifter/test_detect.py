@@ -162,3 +162,17 @@ def test_cli_bad_inputs_write_nothing(tmp_path: Path) -> None:
         assert completed.returncode == 1
         assert message in completed.stderr and "Traceback" not in completed.stderr
         assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.mp4"]
+
+
+@pytest.mark.slow
+def test_tracker_jumping_to_a_passer_by_is_dropped(shared_dir: Path) -> None:
+    """sports2d_demo: the performer is lost mid-flip (frame ~169) and BlazePose's tracker takes the woman
+    walking past in front until she leaves the frame (~200), then finds the performer again."""
+    keypoints = detect_video(shared_dir / "videos" / "sports2d_demo.mp4", max_frames=215)
+    other = np.flatnonzero(keypoints.extras["other_person"])
+    assert len(other) >= 20
+    assert other.min() >= 160 and other.max() <= 210
+    assert np.isnan(keypoints.keypoints[other]).all() and (keypoints.scores[other] == 0).all()
+    # The performer before the flip and after landing is kept.
+    assert keypoints.extras["detected"][10:160].mean() > 0.95 and not keypoints.extras["other_person"][:160].any()
+    assert np.isfinite(keypoints.keypoints[205:215]).any()

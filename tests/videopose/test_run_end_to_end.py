@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from retarget.animation import Animation
+from retarget.contact import runs
 from videopose.errors import VideoposeError
 from videopose.formats import Keypoints2D, Motion3D
 from videopose.pipeline import RunOptions, file_signature, intermediate_paths, run_pipeline
@@ -81,7 +82,7 @@ def test_video_to_fbx_read_back_with_ufbx(tmp_path):
 
     # The same run to .npz reuses detection and lifting and gives the animation the FBX should hold.
     result = run_pipeline(SAMPLE, output.with_suffix(".npz"), RunOptions())
-    assert result.reused == ()  # other output name: its own intermediate files
+    assert result.reused == ("detect", "lift")  # same stem: the keypoints and motion beside the FBX
     animation = Animation.load(output.with_suffix(".npz"))
     names = list(animation.skeleton.names)
     frames = list(range(video_frames))
@@ -100,10 +101,12 @@ def test_video_to_fbx_read_back_with_ufbx(tmp_path):
     assert np.percentile(lowest, 50) < 0.15, "the performer floats above the floor"
     contacts = animation.contacts
     assert contacts is not None and contacts.any()
+    planted_ankles = positions[:, [names.index(name) for name in ANKLES]]
     for side in range(2):
-        planted = ankle_heights[contacts[:, side], side]
-        if len(planted) > 5:
-            assert planted.std() < 0.02, "a planted foot moves up and down"
+        for start, stop in runs(contacts[:, side]):
+            planted = planted_ankles[start:stop, side]
+            assert np.abs(planted - planted.mean(axis=0)).max() < 0.01, "a locked foot moves during its contact"
+            assert planted[:, 2].max() < 0.2, "a foot in contact is far above the floor"
 
 
 def test_run_reuses_keypoints_and_motion_when_only_retargeting_changes(tmp_path):
