@@ -26,6 +26,9 @@ VALIDATION_SUBJECTS = ("007", "S9", "S11")
 VALIDATION_DAZ_CLIPS = ("daz/martial/03", "daz/indian/04", "daz/salsa/01", "daz/salsa/16")
 # Human3.6M's 32-joint skeleton -> the 17 joints VideoPose3D uses (its order = H36M17 here).
 H36M32_TO_17 = np.array([0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27])
+# VideoPose3D's HumanEva-15 order: pelvis, thorax, l shoulder/elbow/wrist, r shoulder/elbow/wrist,
+# l hip/knee/ankle, r hip/knee/ankle, head. H36M17 joints taken from it (-1: made, see below).
+HUMANEVA15_TO_17 = np.array([0, 11, 12, 13, 8, 9, 10, -1, 1, -1, 14, 2, 3, 4, 5, 6, 7])
 
 
 @dataclass
@@ -83,8 +86,10 @@ class MocapDataset:
 
 
 def is_validation_clip(clip: MocapClip) -> bool:
-    """The fixed split (module docstring): validation subjects and the listed daz clips."""
-    return clip.subject in VALIDATION_SUBJECTS or clip.name in VALIDATION_DAZ_CLIPS
+    """The fixed split (module docstring): validation subjects, the listed daz clips and HumanEva's
+    ``Validate/`` chunks."""
+    return (clip.subject in VALIDATION_SUBJECTS or clip.name in VALIDATION_DAZ_CLIPS
+            or clip.subject.startswith("Validate/"))
 
 
 def split_dataset(dataset: MocapDataset) -> tuple[MocapDataset, MocapDataset]:
@@ -169,7 +174,7 @@ def _load_pickled_dict(path: Path, key: str) -> dict:
 
 def load_videopose3d_3d(path: str | os.PathLike, fps: float = 50.0) -> MocapDataset:
     """``data_3d_h36m.npz`` (positions_3d: subject -> action -> (frames, 32, 3) metres, Y down... as
-    stored by VideoPose3D: world frame, Z up) or ``data_3d_humaneva*.npz`` / custom (frames, 17|15, 3).
+    stored by VideoPose3D: world frame, Z up) or ``data_3d_humaneva15.npz`` (15 joints) / custom (frames, 17, 3).
 
     Human3.6M's 32 joints are reduced to the 17 used here; 17-joint files are kept as they are.
     Human3.6M world coordinates are Z up in metres, as this project's.
@@ -185,16 +190,29 @@ def load_videopose3d_3d(path: str | os.PathLike, fps: float = 50.0) -> MocapData
                 raise VideoposeError(f"{path}: {subject}/{action} must be (frames, joints, 3), got {points.shape}")
             if points.shape[1] == 32:
                 points = points[:, H36M32_TO_17]
+            elif points.shape[1] == 15:
+                points = h36m17_from_humaneva15(points)
             if points.shape[1] != 17:
                 raise VideoposeError(
                     f"{path}: {subject}/{action} has {points.shape[1]} joints; this trainer needs the 17-joint "
-                    "Human3.6M layout (or the 32-joint original)"
+                    "Human3.6M layout (or the 32-joint original, or HumanEva's 15)"
                 )
             clips.append(MocapClip(f"{subject}/{action}", complete_face_points(points), fps, str(subject), "h36m",
                                    has_face=False))
     if not clips:
         raise VideoposeError(f"{path} holds no clips")
     return MocapDataset(clips)
+
+
+def h36m17_from_humaneva15(points: np.ndarray) -> np.ndarray:
+    """(frames, 15, 3) HumanEva-15 -> (frames, 17, 3) H36M17. HumanEva has no spine or neck/nose
+    point: the spine is put midway between pelvis and thorax, neck/nose a third of the way from
+    the thorax to the head (where Human3.6M's joint 9 sits)."""
+    result = points[:, np.maximum(HUMANEVA15_TO_17, 0)].copy()
+    pelvis, thorax, head = points[:, 0], points[:, 1], points[:, 14]
+    result[:, 7] = (pelvis + thorax) / 2
+    result[:, 9] = thorax + (head - thorax) / 3
+    return result
 
 
 def load_videopose3d_2d(path: str | os.PathLike) -> tuple[dict, dict]:
