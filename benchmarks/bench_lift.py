@@ -159,9 +159,10 @@ def main() -> int:
         gpu_rate = matmul_flops_per_second(gpu, (4096, 8192), args.repeats)
         report["cuda"] = {"name": torch.cuda.get_device_name(0), "matmul_gflops": round(gpu_rate / 1e9, 1)}
         report["results"] += measure(gpu, args.frames, args.repeats, gpu_rate)
+    report["markdown"] = render_markdown(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
-    print(render_markdown(report))
+    print(report["markdown"])
     return 0
 
 

@@ -140,22 +140,23 @@ def main() -> int:
     shared = Path(os.environ.get("VIDEOPOSE_SHARED", REPO / ".." / "shared"))
 
     rates = throughput(frames, repeats, 100 if args.quick else 300)
+    plot_name = os.path.relpath(args.plot.resolve(), (REPO / "benchmarks").resolve())  # as results.md links it
     motion, clip_name = walk_motion(shared)
     slide, series = sliding(motion)
     plot(series, f"Foot locking on {clip_name} + 1 cm noise: sliding during contact "
                  f"{slide['without lock']:.2f} -> {slide['with lock']:.2f} mm/frame", args.plot)
+    lines = [f"| retargeting, {frames} frames x 17 joints | frames/s | x baseline |", "|---|---:|---:|"]
+    lines += [f"| {name} | {row['frames_per_second']:,.0f} | {row['speedup_vs_baseline']:,.0f} |" for name, row in rates.items()]
+    lines += ["", f"| foot sliding during contact ({clip_name}, 1 cm noise) | mm/frame |", "|---|---:|",
+              f"| without foot lock | {slide['without lock']:.2f} |", f"| with foot lock | {slide['with lock']:.2f} |",
+              f"| reduction | {slide['reduction']:.0%} |", "", f"![foot sliding]({plot_name})"]
+    markdown = "\n".join(lines)
     result = {"frames": frames, "repeats": repeats, "joints": 17, "machine": platform.processor() or platform.machine(),
               "cpu_count": os.cpu_count(), "throughput": rates, "sliding_mm_per_frame": slide, "sliding_clip": clip_name,
-              "plot": str(args.plot)}
+              "plot": plot_name, "markdown": markdown}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-
-    print(f"| retargeting, {frames} frames x 17 joints | frames/s | x baseline |\n|---|---:|---:|")
-    for name, row in rates.items():
-        print(f"| {name} | {row['frames_per_second']:,.0f} | {row['speedup_vs_baseline']:,.0f} |")
-    print(f"\n| foot sliding during contact ({clip_name}, 1 cm noise) | mm/frame |\n|---|---:|")
-    print(f"| without foot lock | {slide['without lock']:.2f} |\n| with foot lock | {slide['with lock']:.2f} |")
-    print(f"| reduction | {slide['reduction']:.0%} |")
+    print(markdown)
     print(f"\nwrote {args.out} and {args.plot}")
     return 0
 

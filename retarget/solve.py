@@ -292,13 +292,27 @@ def _blend_hinge(carried: np.ndarray, measured: np.ndarray, axis: np.ndarray, tr
     """
     angle = np.arctan2(np.sum(np.cross(carried, measured) * axis, axis=-1), np.sum(carried * measured, axis=-1))
     partial = (trust > 0) & (trust < 1)
-    padded = np.concatenate([[False], partial, [False]]).astype(np.int8)
-    changes = np.flatnonzero(np.diff(padded))
-    for start, stop in zip(changes[::2], changes[1::2]):
-        unwrapped = np.unwrap(angle[start:stop])
-        angle[start:stop] = unwrapped - 2 * np.pi * np.round(unwrapped.mean() / (2 * np.pi))
+    if partial.any():
+        angle = _unwrap_runs(angle, partial)
     turned = trust * angle
     return np.cos(turned)[:, None] * carried + np.sin(turned)[:, None] * np.cross(axis, carried)
+
+
+def _unwrap_runs(angle: np.ndarray, runs_mask: np.ndarray) -> np.ndarray:
+    """(frames,) angles unwrapped over time inside each run of ``runs_mask``, each run then shifted by
+    whole turns so its mean lies in [-pi, pi]; frames outside the runs unchanged. All runs at once
+    (a clip can hold thousands)."""
+    same_run = runs_mask[1:] & runs_mask[:-1]
+    correction = np.where(same_run, -2 * np.pi * np.round(np.diff(angle) / (2 * np.pi)), 0.0)
+    cumulative = np.concatenate([[0.0], np.cumsum(correction)])
+    run_start = runs_mask & ~np.concatenate([[False], runs_mask[:-1]])
+    run_index = np.cumsum(run_start) - 1
+    inside = np.flatnonzero(runs_mask)
+    unwrapped = angle[inside] + cumulative[inside] - cumulative[np.flatnonzero(run_start)][run_index[inside]]
+    means = np.bincount(run_index[inside], weights=unwrapped) / np.bincount(run_index[inside])
+    result = angle.copy()
+    result[inside] = unwrapped - 2 * np.pi * np.round(means / (2 * np.pi))[run_index[inside]]
+    return result
 
 
 def local_quaternions(world_rotations: np.ndarray, parents: tuple[int, ...]) -> np.ndarray:

@@ -222,3 +222,19 @@ def test_given_bone_lengths_are_used_exactly() -> None:
     positions, _ = forward_kinematics(skeleton, quats, np.zeros((50, 3)))
     assert np.linalg.norm(positions[:, 1:] - positions[:, [max(p, 0) for p in H36M17.parents[1:]]], axis=-1) == \
         pytest.approx(np.broadcast_to(lengths[1:], (50, 16)))
+
+
+def test_unwrap_runs_equals_numpy_unwrap_run_by_run() -> None:
+    from retarget.solve import _unwrap_runs
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        frames = int(rng.integers(2, 60))
+        angle = np.angle(np.exp(1j * np.cumsum(rng.normal(0, 1.5, frames))))
+        mask = rng.random(frames) < 0.7
+        expected = angle.copy()
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+        for start, stop in zip(edges[::2], edges[1::2]):
+            unwrapped = np.unwrap(expected[start:stop])
+            expected[start:stop] = unwrapped - 2 * np.pi * np.round(unwrapped.mean() / (2 * np.pi))
+        np.testing.assert_allclose(_unwrap_runs(angle, mask), expected, atol=1e-12)
