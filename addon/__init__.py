@@ -17,36 +17,43 @@ bl_info = {
 }
 
 _registered: list = []
-
-
-def _classes():
-    from . import operators, panels, preferences, properties
-
-    return (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *panels.CLASSES)
+_menus: list = []
 
 
 def register() -> None:
+    """Preferences first (they need only Blender), so that in a Blender without the videopose packages
+    the user can point the add-on at the project's Python; the rest once those packages import."""
     import bpy
 
-    from . import dependencies, panels, properties
+    from . import dependencies, preferences
 
-    dependencies.ensure_project_importable()
-    for cls in _classes():
+    for cls in preferences.CLASSES:
+        bpy.utils.register_class(cls)
+        _registered.append(cls)
+    if not dependencies.ensure_project_importable():
+        print("VideoPose: the videopose packages do not import in this Blender. Set 'videopose Python' in the "
+              "add-on's preferences to the Python where videopose is installed, then disable and enable the add-on.")
+        return
+    from . import operators, panels, properties
+
+    for cls in (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES):
         bpy.utils.register_class(cls)
         _registered.append(cls)
     properties.register_properties()
     for menu, function in panels.MENUS:
         menu.append(function)
+        _menus.append((menu, function))
 
 
 def unregister() -> None:
     import bpy
 
-    from . import panels, properties
-
-    for menu, function in panels.MENUS:
+    while _menus:
+        menu, function = _menus.pop()
         menu.remove(function)
     if hasattr(bpy.types.Scene, "videopose"):
+        from . import properties
+
         properties.unregister_properties()
     while _registered:
         bpy.utils.unregister_class(_registered.pop())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import site
 import subprocess
 import sys
 
@@ -44,6 +45,11 @@ def ensure_project_importable(python: str | None = None, timeout: float = 30.0) 
         return False
     for entry in paths:
         if entry and entry not in sys.path:
-            sys.path.append(entry)
+            site.addsitedir(entry)  # appends, and runs its .pth files (how `pip install -e .` is found)
     importlib.invalidate_caches()
     return project_importable()
+
+
+def in_process_possible() -> bool:
+    """Whether the whole pipeline (PyTorch and MediaPipe too) can run inside this Python."""
+    return project_importable() and all(importlib.util.find_spec(name) is not None for name in ("torch", "mediapipe"))

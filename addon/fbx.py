@@ -146,15 +146,7 @@ class BlenderFbxWriter:
                     result = bpy.ops.export_scene.fbx(filepath=str(temporary), **settings.exporter_options())
                 if "FINISHED" not in result:
                     raise VideoposeError(f"Blender's FBX exporter did not finish ({result}) for {target}")
-        _make_readable(target)
         return target
-
-
-def _make_readable(path: Path) -> None:
-    """Give the file the usual permissions (the atomic temporary file is created owner-only)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
 
 
 _WRITERS: dict[str, Callable[[], FbxWriter]] = {"blender": BlenderFbxWriter}

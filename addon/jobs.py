@@ -231,14 +231,8 @@ class TempFolder:
             pass
 
 
-def torch_importable() -> bool:
-    """Whether PyTorch (and so the whole pipeline) can run inside this Python (e.g. Blender's)."""
-    import importlib.util
-
-    return importlib.util.find_spec("torch") is not None
-
-
 def default_python() -> str:
-    """The Python to run ``videopose`` with when the preferences leave it empty: this one, unless it is
-    Blender's own bundled interpreter (which lacks the project's packages)."""
+    """The Python to run ``videopose`` with when the preferences leave it empty: this one. That is right
+    in the bpy module and in a Blender started from the project's environment; a plain Blender's own
+    interpreter lacks the project's packages, so there the preference must be set (docs/blender.md)."""
     return sys.executable

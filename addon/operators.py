@@ -13,6 +13,7 @@ from bpy_extras.io_utils import ExportHelper, ImportHelper
 from videopose.errors import VideoposeError
 
 from . import jobs
+from .dependencies import in_process_possible
 from .preferences import get_preferences
 from .properties import FBX_PRESETS
 from .scene_io import armature_from_context
@@ -206,7 +207,7 @@ class VIDEOPOSE_OT_run_video(_PolledJob, bpy.types.Operator, ImportHelper):
         return self._launch(context)
 
     def start_job(self, context) -> str:
-        video = Path(bpy.path.abspath(self.filepath))
+        video = Path(bpy.path.abspath(self.filepath)).resolve()  # the job runs in a temporary folder
         if not video.is_file():
             self.report({"ERROR"}, f"video not found: {video}")
             return "CANCELLED"
@@ -221,7 +222,7 @@ class VIDEOPOSE_OT_run_video(_PolledJob, bpy.types.Operator, ImportHelper):
         rig = None if self._target is not None else settings.retarget_settings().rig
         smooth = settings.retarget_settings().smooth
         try:
-            if prefs.in_process and not self.python_executable and jobs.torch_importable():
+            if prefs.in_process and not self.python_executable and in_process_possible():
                 self._job = jobs.ThreadRun(self._in_process_work(video, rig, smooth, settings)).start()
             else:
                 python = self.python_executable or prefs.python_executable

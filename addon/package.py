@@ -5,7 +5,7 @@
 writes ``dist/videopose-<version>.zip`` (a Blender extension: ``blender_manifest.toml`` at the zip's
 root; install with Edit > Preferences > Get Extensions > Install from Disk, or
 ``blender --command extension install-file -r user_default FILE``) and
-``dist/videopose-<version>-legacy-addon.zip`` (the same files in a ``videopose/`` folder, for
+``dist/videopose-<version>-legacy-addon.zip`` (the same files in a ``videopose_addon/`` folder, for
 Edit > Preferences > Add-ons > Install from Disk). Only the add-on's own modules go in; the
 videopose packages come from the project's Python environment (docs/blender.md).
 """
@@ -39,7 +39,8 @@ def build(out_dir: str | Path = "dist") -> tuple[Path, Path]:
     info = manifest()
     extension = out / f"{info['id']}-{info['version']}.zip"
     legacy = out / f"{info['id']}-{info['version']}-legacy-addon.zip"
-    for target, prefix in ((extension, ""), (legacy, f"{info['id']}/")):
+    # The legacy add-on's folder must not be called ``videopose``: it would shadow the project's package.
+    for target, prefix in ((extension, ""), (legacy, f"{info['id']}_addon/")):
         temporary = target.with_suffix(".zip.partial")
         with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in addon_files():

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import bpy
 
-from .jobs import default_python, torch_importable
+from .dependencies import in_process_possible, project_importable
+from .jobs import default_python
 
 
 class VIDEOPOSE_AP_preferences(bpy.types.AddonPreferences):
@@ -27,9 +28,12 @@ class VIDEOPOSE_AP_preferences(bpy.types.AddonPreferences):
     def draw(self, context):
         layout = self.layout
         layout.prop(self, "python_executable")
+        if not project_importable():
+            layout.label(text="videopose does not import in this Blender: set its Python above, then disable and "
+                              "enable the add-on", icon="ERROR")
         row = layout.row()
         row.prop(self, "in_process")
-        row.enabled = torch_importable()
+        row.enabled = in_process_possible()
 
 
 @dataclass(frozen=True)

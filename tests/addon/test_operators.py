@@ -137,7 +137,9 @@ def test_extension_zip_builds_with_a_valid_manifest(tmp_path):
         assert manifest[key]
     assert len(manifest["tagline"]) <= 64 and not manifest["tagline"].endswith(".")
     with zipfile.ZipFile(legacy) as archive:
-        assert "videopose/__init__.py" in archive.namelist()
+        names = archive.namelist()
+    # Its folder must not be called videopose: in Blender's add-ons path it would shadow the project's package.
+    assert "videopose_addon/__init__.py" in names and not any(name.startswith("videopose/") for name in names)
 
 
 # ---------- in Blender ----------

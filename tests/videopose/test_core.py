@@ -131,3 +131,14 @@ def test_cli_reports_user_errors_without_traceback(tmp_path, capsys):
     assert code == 1
     assert "video not found" in captured.err and "Traceback" not in captured.err
     assert not (tmp_path / "out.npz").exists()
+
+
+def test_atomic_outputs_get_the_usual_permissions(tmp_path) -> None:
+    import os
+
+    from videopose.fileio import save_npz
+
+    save_npz(tmp_path / "clip.motion.npz", joints=np.zeros(3))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "clip.motion.npz").stat().st_mode & 0o777 == 0o666 & ~mask
