@@ -171,6 +171,17 @@ results["registered"] = [hasattr(bpy.types, n) for n in ("VIDEOPOSE_OT_import_mo
 results["ops"] = sorted(name for name in dir(bpy.ops.videopose) if not name.startswith("_"))
 addon.unregister()
 results["unregistered"] = [hasattr(bpy.types, "VIDEOPOSE_OT_import_motion"), hasattr(bpy.types.Scene, "videopose")]
+# A Blender where the videopose packages do not import: only the preferences register (to set the Python).
+from addon import dependencies
+real_ensure = dependencies.ensure_project_importable
+dependencies.ensure_project_importable = lambda: False
+addon.register()
+from addon.preferences import VIDEOPOSE_AP_preferences
+results["without_project"] = [VIDEOPOSE_AP_preferences.is_registered, hasattr(bpy.types, "VIDEOPOSE_OT_import_motion"),
+                              hasattr(bpy.types.Scene, "videopose")]
+addon.unregister()
+results["without_project"].append(VIDEOPOSE_AP_preferences.is_registered)
+dependencies.ensure_project_importable = real_ensure
 addon.register()
 
 initial = snapshot()
@@ -233,6 +244,7 @@ def test_addon_registers_and_unregisters_cleanly(blender):
     assert blender["registered"] == [True] * 5
     assert blender["ops"] == ["batch", "export_fbx", "import_motion", "run_video"]
     assert blender["unregistered"] == [False, False]
+    assert blender["without_project"] == [True, False, False, False]
 
 
 @pytest.mark.slow
