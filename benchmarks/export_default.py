@@ -7,7 +7,8 @@ Copies the run's ``best.pt`` (the epoch with the lowest validation MPJPE) to ``-
 copy on the validation clips of the run's own dataset and split (``lifter.evaluate``: 2 fixed virtual
 cameras per clip, seed 0, test-time flip) with clean 2D and with detector-like 2D, and writes
 ``MODEL_CARD.md`` next to it, plus ``training_default.{json,md}`` in ``--results-dir`` (the md is the
-table for docs/training.md).
+table for docs/training.md), and the run's ``curves.png`` / ``log.csv`` as
+``training_default_curves.png`` / ``training_default_log.csv``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import csv
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -246,6 +248,9 @@ def export(run: Path, out: Path, results_dir: Path | None, card: Path, data: str
                 f"{best_epoch} of {training['epochs_done']}, {training['hours']:.2f} h on {info['hardware']}); "
                 f"validation: {info['data']['validation']['clips']} clips x {cameras_per_clip} cameras, "
                 f"{evaluations['none']['frames']} frames, mm.\n\n{metrics_table(evaluations)}\n")
+        for name, kept in (("curves.png", "training_default_curves.png"), ("log.csv", "training_default_log.csv")):
+            if (run / name).is_file():
+                shutil.copyfile(run / name, results_dir / kept)
     return info
 
 

@@ -101,7 +101,8 @@ def markdown_tables(results: dict[str, dict], settings: dict) -> str:
             lines.append(f"| {label} | {field} | {metrics(row, 'none')} | {metrics(row, 'detector')} |")
     lines += [
         "",
-        "**Semi-supervised** (validation MPJPE in mm; the unlabelled clips are the other training clips, 3D dropped)",
+        "**Semi-supervised** (validation MPJPE / P-MPJPE in mm; the unlabelled clips are the other training clips, "
+        "3D dropped)",
         "",
         "| labelled fraction | labelled frames | supervised clean | semi clean | supervised noisy | semi noisy |",
         "|---|---|---|---|---|---|",
@@ -111,8 +112,10 @@ def markdown_tables(results: dict[str, dict], settings: dict) -> str:
         semi = results.get(f"semi_{int(fraction * 100):03d}")
         if supervised is None:
             continue
-        cells = [f"{supervised['none']['mpjpe_mm']:.1f}", f"{semi['none']['mpjpe_mm']:.1f}" if semi else "(same)",
-                 f"{supervised['detector']['mpjpe_mm']:.1f}", f"{semi['detector']['mpjpe_mm']:.1f}" if semi else "(same)"]
+        absent = "(same)" if fraction == 1 else "not run"  # at 100% nothing is unlabelled
+        both = lambda row, noise: f"{row[noise]['mpjpe_mm']:.1f} / {row[noise]['p_mpjpe_mm']:.1f}"  # noqa: E731
+        cells = [both(supervised, "none"), both(semi, "none") if semi else absent,
+                 both(supervised, "detector"), both(semi, "detector") if semi else absent]
         lines.append(f"| {fraction:.0%} | {supervised['train_frames']} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} |")
     return "\n".join(lines) + "\n"
 
