@@ -119,6 +119,8 @@ def render_markdown(report: dict) -> str:
         "| model | device | params (M) | MFLOP/frame | bound frames/s | model frames/s | of bound | lift with flip frames/s |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    if not report.get("cuda"):
+        lines.insert(1, "\nNo CUDA GPU on this machine: the GPU rows appear when one is present.")
     for row in report["results"]:
         lines.append(
             f"| {row['receptive_field']} frames, {row['channels']} ch | {row['device']} | {row['parameters_millions']:.2f} | "
