@@ -87,7 +87,7 @@ def markdown_tables(results: dict[str, dict], settings: dict) -> str:
     lines = [
         f"Settings: {settings['channels']} channels, {settings['epochs']} epochs x {settings['steps_per_epoch']} steps "
         f"of 1024 frames, detector-like training noise, {settings['cameras_per_clip']} cameras per clip per epoch, "
-        f"seed {settings['seed']}, 1 CPU thread. Validation clips, 2 fixed cameras each (seed 0), test-time flip. "
+        f"seed {settings['seed']}, CPU (1 or 2 threads; results do not depend on it beyond float rounding). Validation clips, 2 fixed cameras each (seed 0), test-time flip. "
         "MPJPE / P-MPJPE in mm, MPJVE in mm per frame.",
         "",
         "**Temporal gain** (same steps, same channels and depth)",
