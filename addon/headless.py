@@ -58,7 +58,7 @@ def apply_to_armature(context, animation, armature: bpy.types.Object, bone_map, 
 
 
 def load_rig_armature(blend_path: str | os.PathLike, context: bpy.types.Context | None = None) -> bpy.types.Object:
-    """Append the (single, or first deforming) armature object of a ``.blend`` into the current scene."""
+    """Append the armatures of a ``.blend`` into the current scene -> the one with the most bones (the rig)."""
     context = context or bpy.context
     source = Path(blend_path)
     if not source.is_file():
