@@ -114,13 +114,12 @@ def render_markdown(report: dict) -> str:
         f"Lifting throughput, {report['frames']:,}-frame clip, best of {report['repeats']}; "
         f"CPU: {report['cpu']['threads']} threads, float32 matmul {report['cpu']['matmul_gflops']:.1f} GFLOP/s "
         f"({report['cpu']['matmul_gflops_after']:.1f} after the models)"
-        + (f"; CUDA ({report['cuda']['name']}): matmul {report['cuda']['matmul_gflops']:.0f} GFLOP/s" if report.get("cuda") else ""),
+        + (f"; CUDA ({report['cuda']['name']}): matmul {report['cuda']['matmul_gflops']:.0f} GFLOP/s" if report.get("cuda")
+           else "; no CUDA GPU on this machine (GPU rows appear when one is present)"),
         "",
         "| model | device | params (M) | MFLOP/frame | bound frames/s | model frames/s | of bound | lift with flip frames/s |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    if not report.get("cuda"):
-        lines.insert(1, "\nNo CUDA GPU on this machine: the GPU rows appear when one is present.")
     for row in report["results"]:
         lines.append(
             f"| {row['receptive_field']} frames, {row['channels']} ch | {row['device']} | {row['parameters_millions']:.2f} | "

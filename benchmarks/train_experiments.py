@@ -71,6 +71,7 @@ def run_one(run: Run, args: argparse.Namespace, dataset) -> dict:
     seconds = time.time() - start
     result = {"name": run.name, "filter_widths": list(run.filter_widths), "labeled_fraction": run.labeled_fraction,
               "semi": run.semi, "train_frames": summary["train_frames"], "train_seconds": round(seconds, 1),
+              "threads": args.threads,
               "best_epoch": summary["best"]["epoch"]}
     for noise in ("none", "detector"):
         overall = evaluate(directory / "best.pt", dataset, noise=noise, device="cpu").overall
@@ -84,10 +85,15 @@ def markdown_tables(results: dict[str, dict], settings: dict) -> str:
         values = row[noise]
         return f"{values['mpjpe_mm']:.1f} | {values['p_mpjpe_mm']:.1f} | {values['mpjve_mm']:.2f}"
 
+    def mpjpe_and_p_mpjpe(row: dict | None, noise: str, absent: str) -> str:
+        return f"{row[noise]['mpjpe_mm']:.1f} / {row[noise]['p_mpjpe_mm']:.1f}" if row else absent
+
+    threads = sorted({str(row.get("threads", "?")) for row in results.values()})
+
     lines = [
         f"Settings: {settings['channels']} channels, {settings['epochs']} epochs x {settings['steps_per_epoch']} steps "
         f"of 1024 frames, detector-like training noise, {settings['cameras_per_clip']} cameras per clip per epoch, "
-        f"seed {settings['seed']}, CPU (1 or 2 threads; results do not depend on it beyond float rounding). Validation clips, 2 fixed cameras each (seed 0), test-time flip. "
+        f"seed {settings['seed']}, CPU ({' or '.join(threads)} threads per run). Validation clips, 2 fixed cameras each (seed 0), test-time flip. "
         "MPJPE / P-MPJPE in mm, MPJVE in mm per frame.",
         "",
         "**Temporal gain** (same steps, same channels and depth)",
@@ -113,9 +119,8 @@ def markdown_tables(results: dict[str, dict], settings: dict) -> str:
         if supervised is None:
             continue
         absent = "(same)" if fraction == 1 else "not run"  # at 100% nothing is unlabelled
-        both = lambda row, noise: f"{row[noise]['mpjpe_mm']:.1f} / {row[noise]['p_mpjpe_mm']:.1f}"  # noqa: E731
-        cells = [both(supervised, "none"), both(semi, "none") if semi else absent,
-                 both(supervised, "detector"), both(semi, "detector") if semi else absent]
+        cells = [mpjpe_and_p_mpjpe(supervised, "none", absent), mpjpe_and_p_mpjpe(semi, "none", absent),
+                 mpjpe_and_p_mpjpe(supervised, "detector", absent), mpjpe_and_p_mpjpe(semi, "detector", absent)]
         lines.append(f"| {fraction:.0%} | {supervised['train_frames']} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} |")
     return "\n".join(lines) + "\n"
 

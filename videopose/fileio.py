@@ -32,14 +32,14 @@ def atomic_output(path: str | os.PathLike, overwrite: bool = True) -> Iterator[P
         yield temp_path
         if not temp_path.exists() or temp_path.stat().st_size == 0:
             raise VideoposeError(f"nothing was written for {target}")
-        make_readable(temp_path)
+        _make_readable(temp_path)
         os.replace(temp_path, target)
     finally:
         if temp_path.exists():
             temp_path.unlink()
 
 
-def make_readable(path: Path) -> None:
+def _make_readable(path: Path) -> None:
     """The usual permissions (0666 less the umask): ``mkstemp`` creates its files owner-only."""
     mask = os.umask(0)
     os.umask(mask)
