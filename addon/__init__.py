@@ -1,8 +1,8 @@
 """VideoPose for Blender: import video-derived motion as an animated armature, export FBX.
 
 A Blender extension (``blender_manifest.toml``, Blender 4.2+) that also installs as a legacy add-on
-(``bl_info``). Modules that need ``bpy`` are imported in :func:`register`, so ``addon.posemath``,
-``addon.fbx`` presets, ``addon.jobs`` and ``addon.batch`` planning import without Blender.
+(``bl_info``). Modules that need ``bpy`` are imported in :func:`register`, so ``videopose.addon.posemath``,
+``videopose.addon.fbx`` presets, ``videopose.addon.jobs`` and ``videopose.addon.batch`` planning import without Blender.
 """
 
 bl_info = {

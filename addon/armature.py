@@ -13,8 +13,8 @@ import bpy
 import numpy as np
 from bpy_extras.anim_utils import action_ensure_channelbag_for_slot
 
-from retarget.animation import Animation
-from videopose.errors import VideoposeError
+from videopose.core.animation import Animation
+from videopose.core.errors import VideoposeError
 
 from . import posemath
 

@@ -1,6 +1,6 @@
 """A folder of videos or motions -> one FBX per input, skipping existing outputs unless asked.
 
-Used by the ``videopose.batch`` operator and headless (:func:`addon.headless.batch`). A file that
+Used by the ``videopose.batch`` operator and headless (:func:`batch_convert`). A file that
 fails is reported and the batch goes on; each output is written atomically.
 """
 
@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from videopose.errors import VideoposeError
-from videopose.progress import ProgressCallback, no_progress
+from videopose.core.errors import VideoposeError
+from videopose.core.progress import ProgressCallback, no_progress
 
+from videopose.retarget.pipeline import RetargetOptions
+
+from .headless import export_fbx
 from .jobs import run_command
-from .sources import MOTION_SUFFIXES, VIDEO_SUFFIXES, RetargetSettings, clip_name
+from .sources import MOTION_SUFFIXES, VIDEO_SUFFIXES, clip_name
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def plan_batch(input_dir: str | os.PathLike, output_dir: str | os.PathLike, over
     return items
 
 
-def run_video_to_fbx(video: Path, output: Path, preset: str, settings: RetargetSettings,
+def run_video_to_fbx(video: Path, output: Path, preset: str, settings: RetargetOptions,
                      python: str | None = None, device: str = "auto") -> None:
     """``videopose run VIDEO -o OUT.fbx`` in a subprocess (detection and lifting stay out of this process)."""
     command = run_command(python or sys.executable, video, output, settings.rig, settings.smooth,
@@ -64,7 +67,7 @@ def run_video_to_fbx(video: Path, output: Path, preset: str, settings: RetargetS
         raise VideoposeError(lines[-1] if lines else f"videopose run exited with status {completed.returncode}")
 
 
-def convert_item(item: BatchItem, preset: str, settings: RetargetSettings, rig_blend=None, bone_map=None,
+def convert_item(item: BatchItem, preset: str, settings: RetargetOptions, rig_blend=None, bone_map=None,
                  video_runner: Callable[[Path, Path], None] | None = None) -> BatchItem:
     """Convert one pending item; errors become a ``failed`` item, never an exception."""
     began = time.perf_counter()
@@ -73,8 +76,6 @@ def convert_item(item: BatchItem, preset: str, settings: RetargetSettings, rig_b
             runner = video_runner or (lambda video, output: run_video_to_fbx(video, output, preset, settings))
             runner(item.source, item.output)
         else:
-            from .headless import export_fbx
-
             export_fbx(item.source, item.output, preset=preset, rig_blend=rig_blend, bone_map=bone_map,
                        settings=settings, overwrite=True)
         return BatchItem(item.source, item.output, item.kind, "written", "", time.perf_counter() - began)
@@ -88,7 +89,7 @@ def batch_convert(
     output_dir: str | os.PathLike,
     preset: str = "blender",
     overwrite: bool = False,
-    settings: RetargetSettings = RetargetSettings(),
+    settings: RetargetOptions = RetargetOptions(),
     rig_blend: str | os.PathLike | None = None,
     bone_map: str | None = None,
     video_runner: Callable[[Path, Path], None] | None = None,

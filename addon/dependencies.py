@@ -1,4 +1,4 @@
-"""Make the videopose packages (``videopose``, ``retarget``, ``lifter``) importable inside Blender.
+"""Make the videopose package (``videopose`` and its ``videopose.retarget``, ``videopose.lifter``) importable inside Blender.
 
 In the bpy module or a Blender started from the project's environment they already are. In a plain
 Blender install, the add-on asks the Python set in its preferences for its ``sys.path`` and appends
@@ -14,11 +14,15 @@ import site
 import subprocess
 import sys
 
-_QUERY = "import json, sys, videopose, retarget; print(json.dumps(sys.path))"
+_QUERY = "import json, sys, videopose.retarget; print(json.dumps(sys.path))"
 
 
 def project_importable() -> bool:
-    return all(importlib.util.find_spec(name) is not None for name in ("videopose", "retarget", "scipy"))
+    """Whether the installed videopose package (its retargeter and scipy) imports here."""
+    try:
+        return all(importlib.util.find_spec(name) is not None for name in ("videopose", "videopose.retarget", "scipy"))
+    except ImportError:  # find_spec of a submodule imports its parent, which may be missing
+        return False
 
 
 def _preferred_python() -> str | None:
@@ -26,7 +30,7 @@ def _preferred_python() -> str | None:
         import bpy
 
         addon = bpy.context.preferences.addons.get(__package__)
-        return bpy.path.abspath(addon.preferences.python_executable) if addon and addon.preferences else None
+        return bpy.path.abspath(videopose.addon.preferences.python_executable) if addon and videopose.addon.preferences else None
     except (ImportError, AttributeError):
         return None
 

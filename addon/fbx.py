@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol, runtime_checkable
 
-from videopose.errors import VideoposeError
-from videopose.fileio import atomic_output
+from videopose.core.errors import VideoposeError
+from videopose.core.fileio import atomic_output
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class FbxWriter(Protocol):
 
     def write(self, source: Any, path: str | os.PathLike, preset: str | FbxPreset = "blender",
               overwrite: bool = True) -> Path:
-        """Write ``source`` (a :class:`~retarget.animation.Animation`, or for Blender writers an armature
+        """Write ``source`` (a :class:`~videopose.core.animation.Animation`, or for Blender writers an armature
         object with its active action) to ``path`` atomically; returns the path written."""
         ...
 
@@ -106,7 +106,7 @@ class BlenderFbxWriter:
               overwrite: bool = True) -> Path:
         import bpy
 
-        from retarget.animation import Animation
+        from videopose.core.animation import Animation
 
         settings = get_preset(preset)
         target = Path(path)

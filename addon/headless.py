@@ -2,41 +2,44 @@
 ``blender -b --python-expr``. Used by ``videopose export``, ``videopose run -o X.fbx|.blend`` and the
 batch tool. Each call leaves the session's scene as it found it unless it is asked to import.
 
-    from addon import headless
+    from videopose.addon import headless
     headless.export_fbx("walk.motion.npz", "walk.fbx", preset="unity")
-    headless.batch("clips/", "fbx/", preset="unreal")
+
+A folder of clips: :func:`videopose.addon.batch.batch_convert`.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import bpy
 
-from videopose.errors import VideoposeError
-from videopose.fileio import atomic_output
+from videopose.core.errors import VideoposeError
+from videopose.core.fileio import refuse_existing
+from videopose.core.fileio import atomic_output
+from videopose.retarget.pipeline import RetargetOptions
 
 from . import armature as armature_module
 from .fbx import get_fbx_writer
 from .scene_io import skeleton_from_armature
 from .scene_state import preserved_scene, rollback_on_error
-from .sources import RetargetSettings, clip_name, load_animation
+from .sources import clip_name, load_animation
 
 
 def import_motion_file(
     path: str | os.PathLike,
     armature: bpy.types.Object | None = None,
     bone_map: str | dict[str, str] | None = None,
-    settings: RetargetSettings = RetargetSettings(),
+    settings: RetargetOptions = RetargetOptions(),
     context: bpy.types.Context | None = None,
 ) -> armature_module.ImportResult:
     """Import an animation/motion ``.npz`` or ``.bvh``: a new armature, or onto ``armature`` through
     ``bone_map`` (a rig preset name, a bone-map JSON path, or a dict joint -> bone). On failure the
     scene is left unchanged."""
     context = context or bpy.context
-    animation = load_animation(path, settings if armature is None else RetargetSettings(
-        None, settings.smooth, settings.foot_lock))
+    animation = load_animation(path, settings if armature is None else replace(settings, rig=None))
     with rollback_on_error(context):
         if armature is None:
             return armature_module.import_animation(context, animation, clip_name(path))
@@ -87,7 +90,7 @@ def export_fbx(
     preset: str = "blender",
     rig_blend: str | os.PathLike | None = None,
     bone_map: str | dict[str, str] | None = None,
-    settings: RetargetSettings = RetargetSettings(),
+    settings: RetargetOptions = RetargetOptions(),
     overwrite: bool = False,
     writer: str = "blender",
     context: bpy.types.Context | None = None,
@@ -96,8 +99,7 @@ def export_fbx(
     ``rig_blend`` (through ``bone_map``). Nothing is left in the session's scene."""
     context = context or bpy.context
     target = Path(output)
-    if target.exists() and not overwrite:
-        raise VideoposeError(f"{target} already exists: pass --overwrite to replace it")
+    refuse_existing(target, overwrite)
     if rig_blend is None:
         animation = load_animation(source, settings)
         return get_fbx_writer(writer).write(animation, target, preset, overwrite=overwrite)
@@ -129,11 +131,3 @@ def export_animation_file(animation, output: str | os.PathLike, preset: str = "b
         finally:
             bpy.data.scenes.remove(scene)
     return target
-
-
-def batch(input_dir: str | os.PathLike, output_dir: str | os.PathLike, preset: str = "blender",
-          overwrite: bool = False, **options):
-    """A folder of motions/animations/BVH (and videos) -> one FBX each; see :func:`addon.batch.batch_convert`."""
-    from .batch import batch_convert
-
-    return batch_convert(input_dir, output_dir, preset=preset, overwrite=overwrite, **options)

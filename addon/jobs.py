@@ -179,7 +179,7 @@ class ThreadRun:
         return self
 
     def _progress(self, done: int, total: int, message: str = "") -> None:
-        from videopose.progress import Cancelled
+        from videopose.core.progress import Cancelled
 
         if self._cancel.is_set():
             raise Cancelled()

@@ -10,7 +10,7 @@ from pathlib import Path
 import bpy
 from bpy_extras.io_utils import ExportHelper, ImportHelper
 
-from videopose.errors import VideoposeError
+from videopose.core.errors import VideoposeError
 
 from . import jobs
 from .dependencies import in_process_possible
@@ -240,8 +240,9 @@ class VIDEOPOSE_OT_run_video(_PolledJob, bpy.types.Operator, ImportHelper):
 
         def work(progress, set_stage):  # on the worker thread: no bpy here
             from videopose.pipeline import RunOptions, run_pipeline
+            from videopose.retarget.pipeline import RetargetOptions
 
-            options = RunOptions(rig=rig, smooth=smooth, foot_lock=foot_lock, device=device, overwrite=True)
+            options = RunOptions(retarget=RetargetOptions.chosen(rig, smooth, foot_lock), device=device, overwrite=True)
             run_pipeline(video, output, options, progress=progress, on_stage=set_stage)
 
         return work
@@ -263,7 +264,7 @@ class VIDEOPOSE_OT_run_video(_PolledJob, bpy.types.Operator, ImportHelper):
             self.cancel_job(context)  # removes the temporary folder
 
     def _import_result(self, context) -> str:
-        from retarget.animation import Animation
+        from videopose.core.animation import Animation
 
         from . import armature as armature_module
         from .headless import apply_to_armature

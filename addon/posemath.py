@@ -1,6 +1,6 @@
 """Bone-space maths between videopose Animations and Blender armatures (numpy only, no bpy).
 
-An :class:`~retarget.animation.Animation` stores rotations relative to a rest pose in which every local
+An :class:`~videopose.core.animation.Animation` stores rotations relative to a rest pose in which every local
 rotation is the identity, in world axes. A Blender bone has its own rest frame ``R_rest`` (its Y axis
 runs along the bone, the roll turns X/Z about it) and is keyed by a *basis* matrix in that frame:
 
@@ -18,18 +18,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from retarget.animation import Skeleton
+from videopose.core.animation import Skeleton, make_continuous
+from videopose.core.layouts import joint_sides
 
-# Side markers in joint / bone names ("left_hip", "LeftUpLeg", "thigh.L", "upperarm_r").
-_SIDE_TOKENS = ("left", "right")
-_SIDE_SUFFIXES = (".l", ".r", "_l", "_r", "-l", "-r")
-
-
-def is_sided(name: str) -> bool:
-    """Whether a joint name marks a left or right body part."""
-    lowered = name.lower()
-    return any(token in lowered for token in _SIDE_TOKENS) or lowered.endswith(_SIDE_SUFFIXES) or \
-        lowered.startswith(("l_", "r_"))
 
 
 def rest_bone_layout(skeleton: Skeleton, min_length: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
@@ -43,9 +34,10 @@ def rest_bone_layout(skeleton: Skeleton, min_length: float = 0.02) -> tuple[np.n
     heads = skeleton.rest_positions()
     heads = heads - np.array([0.0, 0.0, heads[:, 2].min()])
     tails = np.empty_like(heads)
+    sides = joint_sides(skeleton.names)
     for joint in range(skeleton.num_joints):
         children = [c for c in skeleton.children(joint) if np.linalg.norm(heads[c] - heads[joint]) >= min_length]
-        centred = [c for c in children if not is_sided(skeleton.names[c])]
+        centred = [c for c in children if sides[c] == 0]
         if centred or children:
             tails[joint] = heads[(centred or children)[0]]
             continue
@@ -134,16 +126,6 @@ def basis_to_channels(basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     quats_xyzw /= np.linalg.norm(quats_xyzw, axis=1, keepdims=True)
     quats_xyzw = make_continuous(quats_xyzw)
     return quats_xyzw[:, [3, 0, 1, 2]], basis[:, :3, 3].copy()
-
-
-def make_continuous(quats_xyzw: np.ndarray) -> np.ndarray:
-    """(frames, 4) quaternions with signs flipped so consecutive ones lie in the same hemisphere."""
-    quats = np.array(quats_xyzw, dtype=np.float64)
-    if len(quats) > 1:
-        dots = np.einsum("fi,fi->f", quats[1:], quats[:-1])
-        signs = np.concatenate([[1.0], np.cumprod(np.where(dots < 0, -1.0, 1.0))])
-        quats *= signs[:, None]
-    return quats
 
 
 def scene_rate(fps: float) -> tuple[int, float]:

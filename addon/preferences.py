@@ -46,7 +46,7 @@ class Settings:
 
 def get_preferences(context: bpy.types.Context) -> Settings:
     addon = context.preferences.addons.get(__package__)
-    prefs = addon.preferences if addon is not None else None
+    prefs = videopose.addon.preferences if addon is not None else None
     if prefs is None:
         return Settings(default_python(), False)
     return Settings(bpy.path.abspath(prefs.python_executable) or default_python(), bool(prefs.in_process))

@@ -8,7 +8,7 @@ RIG_PRESETS = ("rigify", "mixamo", "ue5", "cmu", "smpl")
 FBX_PRESETS = ("blender", "unity", "unreal", "mixamo")
 
 try:  # the panel starts at the retargeter's own default (Blender reads property defaults at class creation)
-    from retarget.smoothing import DEFAULT_STRENGTH as _DEFAULT_SMOOTHING
+    from videopose.retarget.smoothing import DEFAULT_STRENGTH as _DEFAULT_SMOOTHING
 except ImportError:  # the project is not importable yet: the operators report that when used
     _DEFAULT_SMOOTHING = 1.0
 
@@ -43,9 +43,9 @@ class VIDEOPOSE_PG_settings(bpy.types.PropertyGroup):
     overwrite: bpy.props.BoolProperty(name="Overwrite", default=False, description="Replace existing FBX files")
 
     def retarget_settings(self):
-        from .sources import RetargetSettings
+        from videopose.retarget.pipeline import RetargetOptions
 
-        return RetargetSettings(None if self.rig == "NONE" else self.rig, float(self.smoothing), self.foot_lock)
+        return RetargetOptions.chosen(None if self.rig == "NONE" else self.rig, float(self.smoothing), self.foot_lock)
 
     def bone_map_spec(self) -> str | None:
         if self.bone_map_file:

@@ -1,15 +1,15 @@
 """Which animation joint drives which bone of the user's armature (no bpy).
 
 A bone map is a rig preset name (``mixamo``, ``rigify``, ``ue5``, ``cmu``, ``smpl``) or a bone-map JSON
-file (docs/formats.md, "Bone maps"), both read by ``retarget.rigs.load_rig``; a dict
+file (docs/formats.md, "Bone maps"), both read by ``videopose.retarget.rigs.load_rig``; a dict
 ``{joint: bone}`` (for scripts: copies rotations joint -> bone, which is right when the rest poses
 agree); or nothing (joints drive the bones of the same name).
 """
 
 from __future__ import annotations
 
-from retarget.animation import Animation, Skeleton
-from videopose.errors import VideoposeError
+from videopose.core.animation import Animation, Skeleton
+from videopose.core.errors import VideoposeError
 
 
 def animation_for_armature(
@@ -17,7 +17,7 @@ def animation_for_armature(
 ) -> tuple[Animation, dict[str, str]]:
     """The animation to key onto an armature and the joint -> bone map to key it through.
 
-    With a preset or JSON the motion is retargeted (``retarget.rigs.retarget_to_rig``) onto the
+    With a preset or JSON the motion is retargeted (``videopose.retarget.rigs.retarget_to_rig``) onto the
     armature's own rest skeleton, so any rest pose (T or A), proportions and bone axes work; then the
     mapped bones and the armature's root (root motion) are keyed, other bones follow their parents.
     """
@@ -28,7 +28,7 @@ def animation_for_armature(
         return animation, mapping
     if isinstance(bone_map, dict):
         return animation, dict(bone_map)
-    from retarget.rigs import load_rig, retarget_to_rig
+    from videopose.retarget.rigs import load_rig, retarget_to_rig
 
     rig = load_rig(bone_map, skeleton=armature_skeleton)
     retargeted = retarget_to_rig(animation, rig)

@@ -1,7 +1,7 @@
 """Read what is in the Blender scene into videopose's own types (bpy).
 
 :func:`skeleton_from_armature` turns an armature's rest pose into a
-:class:`~retarget.animation.Skeleton` (world axes, metres, rest = identity rotations), the target the
+:class:`~videopose.core.animation.Skeleton` (world axes, metres, rest = identity rotations), the target the
 retargeter's ``retarget_to_rig`` needs to drive the user's own rig.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import bpy
 import numpy as np
 
-from retarget.animation import Skeleton
-from videopose.errors import VideoposeError
+from videopose.core.animation import Skeleton
+from videopose.core.errors import VideoposeError
 
 from . import posemath
 

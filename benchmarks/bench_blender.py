@@ -3,7 +3,7 @@
     python benchmarks/bench_blender.py [--quick] [--frames N] [--out FILE.json]
 
 In the ``bpy`` module, run in a subprocess with HOME in a temporary folder (``import bpy`` writes there):
-  - import: :func:`addon.armature.import_animation` of an Animation of ``--frames`` (10,000) frames x 17
+  - import: :func:`videopose.addon.armature.import_animation` of an Animation of ``--frames`` (10,000) frames x 17
     bones (armature + action, keys by ``keyframe_points.add`` + ``foreach_set``), best of ``--repeats``;
   - baseline, measured in the same run: the ``keyframe_insert`` way (pose each bone, insert one key per
     channel per frame) on the first N frames only, since it takes minutes for 10,000; its time is
@@ -36,9 +36,9 @@ import bpy
 
 sys.path[:0] = [sys.argv[1], str(Path(sys.argv[1]) / "tests" / "addon")]
 from synthetic import smooth_animation
-from addon import armature
-from addon.fbx import get_fbx_writer
-from addon.headless import export_animation_file
+from videopose.addon import armature
+from videopose.addon.fbx import get_fbx_writer
+from videopose.addon.headless import export_animation_file
 
 frames, baseline_frames, repeats, folder = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5])
 animation = smooth_animation(frames, 30.0, seed=0)

@@ -4,8 +4,8 @@
 
 The clips are made here from a real video (``../shared/videos/sports2d_demo.mp4``, one person walking,
 1768x994) resized with OpenCV to 1280x720 and 1920x1080 and written as MPEG-4 (OpenCV's pip wheel has
-no H.264 encoder) into a temporary folder. Measured per clip: decode only (``lifter.video``, RGB,
-the baseline), and ``lifter.detect.detect_video`` sequential (decode then detect, in turn) vs pipelined
+no H.264 encoder) into a temporary folder. Measured per clip: decode only (``videopose.lifter.video``, RGB,
+the baseline), and ``videopose.lifter.detect.detect_video`` sequential (decode then detect, in turn) vs pipelined
 (decoder thread + bounded queue), for each BlazePose model complexity installed (only 1 ships with
 mediapipe 0.10.21; 0 and 2 are reported as unavailable). frames/s is the steady rate between the first
 and the last frame; ``seconds`` is the whole call including the model's start-up.
@@ -25,9 +25,8 @@ from pathlib import Path
 import cv2
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from lifter.detect import detect_video, landmark_model_available  # noqa: E402
-from lifter.video import iter_frames, iter_frames_with_times  # noqa: E402
+from videopose.lifter.detect import detect_video, landmark_model_available  # noqa: E402
+from videopose.lifter.video import iter_frames, iter_frames_with_times  # noqa: E402
 
 SHARED = Path(os.environ.get("VIDEOPOSE_SHARED", REPO / ".." / "shared"))
 SOURCE = SHARED / "videos" / "sports2d_demo.mp4"

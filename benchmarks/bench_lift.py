@@ -30,11 +30,10 @@ import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from lifter.checkpoint import LifterCheckpoint, LifterConfig, build_model  # noqa: E402
-from lifter.infer import lift_keypoints  # noqa: E402
-from videopose.formats import Keypoints2D  # noqa: E402
+from videopose.lifter.checkpoint import LifterCheckpoint, LifterConfig, build_model  # noqa: E402
+from videopose.lifter.infer import lift_keypoints  # noqa: E402
+from videopose.core.formats import Keypoints2D  # noqa: E402
 
 MODELS = [((3, 3, 3), 1024), ((3, 3, 3, 3), 1024), ((3, 3, 3, 3, 3), 1024),
           ((3, 3, 3), 256), ((3, 3, 3, 3), 256), ((3, 3, 3, 3, 3), 256)]

@@ -3,8 +3,8 @@
     python benchmarks/bench_retarget.py [--quick] [--frames N] [--out FILE.json] [--plot FILE.png]
 
 Measures on a synthetic clip (FK of smooth random rotations, seen by a tilted camera, 1 cm noise):
-  - ``solve``: :func:`retarget.solve.solve_animation` (bone lengths, world frame, rotations, root);
-  - the whole :func:`retarget.pipeline.retarget_motion` with foot lock and smoothing on/off;
+  - ``solve``: :func:`videopose.retarget.solve.solve_animation` (bone lengths, world frame, rotations, root);
+  - the whole :func:`videopose.retarget.pipeline.retarget_motion` with foot lock and smoothing on/off;
   - the baseline, measured in the same run: the same solve called frame by frame in a Python loop
     (what a naive implementation does) on a subset of frames.
 Times are the best of ``--repeats`` runs (least disturbed by other load). Then, on a real CMU walk
@@ -26,14 +26,14 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "helpers"))  # synthetic_motion: a test helper, not in the wheel
 
-from retarget.contact import foot_sliding, point_speeds  # noqa: E402
-from retarget.pipeline import RetargetOptions, retarget_motion  # noqa: E402
-from retarget.solve import solve_animation  # noqa: E402
-from retarget.synthetic import random_smooth_motion, to_camera, walking_motion  # noqa: E402
-from videopose.formats import Motion3D  # noqa: E402
-from videopose.layouts import H36M17  # noqa: E402
+from videopose.retarget.contact import foot_sliding, point_speeds  # noqa: E402
+from videopose.retarget.pipeline import RetargetOptions, retarget_motion  # noqa: E402
+from videopose.retarget.solve import solve_animation  # noqa: E402
+from synthetic_motion import random_smooth_motion, to_camera, walking_motion  # noqa: E402
+from videopose.core.formats import Motion3D  # noqa: E402
+from videopose.core.layouts import H36M17  # noqa: E402
 
 ANKLES = [H36M17.index("left_ankle"), H36M17.index("right_ankle")]
 
@@ -75,8 +75,8 @@ def throughput(frames: int, repeats: int, baseline_frames: int) -> dict:
 def walk_motion(shared: Path) -> tuple[Motion3D, str]:
     clip = shared / "mocap" / "cmu" / "cc" / "005" / "005_01.bvh"
     if clip.is_file():
-        from lifter.mocap import mocap_points
-        from retarget.bvh import read_bvh
+        from videopose.lifter.mocap import mocap_points
+        from videopose.core.bvh import read_bvh
 
         animation = read_bvh(clip)
         return to_camera(mocap_points(animation)[:, :17], animation.fps, noise_m=0.01, seed=1), "CMU cc/005/005_01 (walk)"

@@ -4,7 +4,7 @@
     python benchmarks/export_default.py --run RUN --out /tmp/x/default.pt --results-dir /tmp/x
 
 Copies the run's ``best.pt`` (the epoch with the lowest validation MPJPE) to ``--out``, evaluates the
-copy on the validation clips of the run's own dataset and split (``lifter.evaluate``: 2 fixed virtual
+copy on the validation clips of the run's own dataset and split (``videopose.lifter.evaluate``: 2 fixed virtual
 cameras per clip, seed 0, test-time flip) with clean 2D and with detector-like 2D, and writes
 ``MODEL_CARD.md`` next to it, plus ``training_default.{json,md}`` in ``--results-dir`` (the md is the
 table for docs/training.md), and the run's ``curves.png`` / ``log.csv`` as
@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def read_log(run: Path) -> list[dict[str, float]]:
@@ -47,7 +46,7 @@ def cpu_description() -> str:
 
 def dataset_summary(dataset) -> dict:
     """Clip/frame counts per split and skeleton type of a MocapDataset."""
-    from lifter.datasets import VALIDATION_DAZ_CLIPS, VALIDATION_SUBJECTS, split_dataset
+    from videopose.lifter.datasets import VALIDATION_DAZ_CLIPS, VALIDATION_SUBJECTS, split_dataset
 
     train, validation = split_dataset(dataset)
 
@@ -84,7 +83,7 @@ def metrics_table(evaluations: dict[str, dict]) -> str:
 
 
 def model_card(info: dict) -> str:
-    from lifter.synthetic import CameraSampling, DetectorNoise
+    from videopose.lifter.synthetic import CameraSampling, DetectorNoise
 
     config, train_config, data, log = info["lifter_config"], info["train_config"], info["data"], info["training"]
     camera = CameraSampling()
@@ -193,12 +192,12 @@ def export(run: Path, out: Path, results_dir: Path | None, card: Path, data: str
            cameras_per_clip: int, seed: int, half: bool, quiet: bool) -> dict:
     import torch
 
-    from lifter.checkpoint import LifterCheckpoint, load_checkpoint, save_checkpoint
-    from lifter.datasets import load_training_data
-    from lifter.evaluate import evaluate
-    from videopose.errors import VideoposeError
-    from videopose.fileio import atomic_output
-    from videopose.progress import terminal_progress
+    from videopose.lifter.checkpoint import LifterCheckpoint, load_checkpoint, save_checkpoint
+    from videopose.lifter.datasets import load_training_data
+    from videopose.lifter.evaluate import evaluate
+    from videopose.core.errors import VideoposeError
+    from videopose.core.fileio import atomic_output
+    from videopose.core.progress import terminal_progress
 
     best_path = run / "best.pt"
     if not best_path.is_file():
@@ -268,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--half", action="store_true", help="store float16 weights (half the size)")
     parser.add_argument("--quiet", "-q", action="store_true")
     args = parser.parse_args(argv)
-    from videopose.errors import VideoposeError
+    from videopose.core.errors import VideoposeError
 
     try:
         info = export(args.run, args.out, args.results_dir, args.card or args.out.with_name("MODEL_CARD.md"),

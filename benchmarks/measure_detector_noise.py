@@ -1,6 +1,6 @@
-"""Measure MediaPipe's 2D jitter on the real videos, to calibrate lifter.synthetic.DetectorNoise.
+"""Measure MediaPipe's 2D jitter on the real videos, to calibrate videopose.lifter.synthetic.DetectorNoise.
 
-For each video: run the detector (lifter.detect.detect_video when present, else MediaPipe's legacy
+For each video: run the detector (videopose.lifter.detect.detect_video when present, else MediaPipe's legacy
 pose directly), keep the COCO17 points, and estimate per joint the white-noise standard deviation
 from second differences (for white noise n, n[t+1] - 2 n[t] + n[t-1] has variance 6 sigma^2; smooth
 motion contributes little at 30-60 fps), robustly (1.4826 x median absolute value), in units of the
@@ -13,14 +13,12 @@ drops: frames where a joint's visibility is below 0.5.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from videopose.layouts import COCO17, MEDIAPIPE33  # noqa: E402
+from videopose.core.layouts import COCO17, MEDIAPIPE33  # noqa: E402
 
 SHARED = ROOT / ".." / "shared"
 VIDEOS = ["pose2sim_single/cam01.mp4", "pose2sim_single/cam02.mp4", "pose2sim_single/cam03.mp4",

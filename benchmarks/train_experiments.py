@@ -5,7 +5,7 @@
 2. Semi-supervised (Sec. 4, Fig. 5): labelled fractions 5%, 10%, 25%, 100% of the training frames,
    supervised only against ``--semi`` (the remaining clips as unlabelled 2D), same steps.
 
-Every run trains with :func:`lifter.train.train` and is scored with :func:`lifter.evaluate.evaluate`
+Every run trains with :func:`videopose.lifter.train.train` and is scored with :func:`videopose.lifter.evaluate.evaluate`
 on the validation clips (fixed cameras, seed 0) with clean and with detector-like 2D. Finished runs
 are cached in ``--work`` (``result.json`` per run), so re-running only does what is missing.
 
@@ -53,8 +53,8 @@ def planned_runs() -> list[Run]:
 
 def run_one(run: Run, args: argparse.Namespace, dataset) -> dict:
     """Train ``run`` (or read its cached result) -> metrics dict."""
-    from lifter.evaluate import evaluate
-    from lifter.train import TrainConfig, train
+    from videopose.lifter.evaluate import evaluate
+    from videopose.lifter.train import TrainConfig, train
 
     directory = Path(args.work) / run.name
     cached = directory / "result.json"
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         write_report(stored["runs"], stored["settings"])
         return 0
 
-    from lifter.datasets import load_training_data
+    from videopose.lifter.datasets import load_training_data
 
     dataset = load_training_data(args.data)
     results: dict[str, dict] = {}

@@ -22,10 +22,10 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from lifter.model import TemporalModel, TemporalModelStrided
-from videopose.errors import VideoposeError
-from videopose.fileio import atomic_output
-from videopose.layouts import LAYOUTS, get_layout
+from videopose.lifter.model import TemporalModel, TemporalModelStrided
+from videopose.core.errors import VideoposeError
+from videopose.core.fileio import atomic_output
+from videopose.core.layouts import LAYOUTS, get_layout
 
 FORMAT_TAG = "videopose-lifter"
 FORMAT_VERSION = 1
@@ -42,7 +42,7 @@ class LifterConfig:
     """The lifter's architecture and the joint layouts it reads and writes.
 
     filter_widths: per block temporal kernel width, e.g. (3, 3, 3, 3, 3) for the 243-frame model.
-    input_layout / output_layout: names from :mod:`videopose.layouts` (2D input, 3D output).
+    input_layout / output_layout: names from :mod:`videopose.core.layouts` (2D input, 3D output).
     in_features: numbers per input joint (2: normalised x, y).
     """
 
@@ -146,7 +146,7 @@ def _loaded_model(config: LifterConfig, state: Mapping[str, torch.Tensor], strid
         details = " ".join(str(error).split())
         raise VideoposeError(
             f"the checkpoint's {what} weights do not fit its configuration {config.to_dict()}: {details[:600]}; "
-            "the file was edited or saved by an incompatible tool: re-save it with lifter.checkpoint.save_checkpoint "
+            "the file was edited or saved by an incompatible tool: re-save it with videopose.lifter.checkpoint.save_checkpoint "
             "or train a new one with `videopose train`"
         ) from None
     return model.eval()
@@ -322,7 +322,7 @@ def load_checkpoint(
                 f"{source} is checkpoint format version {version}; this videopose reads up to {FORMAT_VERSION}: upgrade videopose"
             )
         if not isinstance(content.get("config"), Mapping):
-            raise VideoposeError(f"{source} lacks its 'config' dict: re-save it with lifter.checkpoint.save_checkpoint")
+            raise VideoposeError(f"{source} lacks its 'config' dict: re-save it with videopose.lifter.checkpoint.save_checkpoint")
         config = LifterConfig.from_dict(content["config"])
         for name, override in (("causal", causal), ("input_layout", input_layout)):
             if override is not None and getattr(config, name) != override:

@@ -1,7 +1,7 @@
 """Training data: mocap clips of 3D points, the cached dataset file, the train/validation split,
 and readers for VideoPose3D's public formats (Human3.6M, HumanEva, custom).
 
-A :class:`MocapDataset` holds clips of world-frame points in :data:`lifter.mocap.MOCAP_NAMES`
+A :class:`MocapDataset` holds clips of world-frame points in :data:`videopose.lifter.mocap.MOCAP_NAMES`
 order (H36M17 + five face points), Z up, metres. Clips from the VideoPose3D formats hold only the
 17 H36M joints; they carry ``has_face=False`` and the synthesiser makes the face points from the
 head and neck (see :func:`complete_face_points`).
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from videopose.errors import VideoposeError
-from videopose.fileio import load_npz, save_npz
+from videopose.core.errors import VideoposeError
+from videopose.core.fileio import load_npz, save_npz
 
 VALIDATION_SUBJECTS = ("007", "S9", "S11")
 VALIDATION_DAZ_CLIPS = ("daz/martial/03", "daz/indian/04", "daz/salsa/01", "daz/salsa/16")
@@ -128,8 +128,8 @@ def find_bvh_files(directory: str | os.PathLike) -> list[Path]:
 
 def dataset_from_bvh(directory: str | os.PathLike, progress=None) -> MocapDataset:
     """Read every BVH under ``directory`` -> MocapDataset of MOCAP_NAMES points (names relative to it)."""
-    from lifter.mocap import detect_skeleton_type, mocap_points
-    from retarget.bvh import read_bvh
+    from videopose.lifter.mocap import detect_skeleton_type, mocap_points
+    from videopose.core.bvh import read_bvh
 
     root = Path(directory)
     files = find_bvh_files(root)
@@ -215,32 +215,12 @@ def h36m17_from_humaneva15(points: np.ndarray) -> np.ndarray:
     return result
 
 
-def load_videopose3d_2d(path: str | os.PathLike) -> tuple[dict, dict]:
-    """``data_2d_h36m_*.npz`` / ``data_2d_custom_*.npz`` -> (positions_2d, metadata).
-
-    positions_2d: subject -> action -> list over cameras of (frames, joints, 2) pixels;
-    metadata: dict with ``layout_name``, ``num_joints``, ``keypoints_symmetry`` and, for custom
-    files, ``video_metadata`` (name -> {w, h}).
-    """
-    source = Path(path)
-    positions = _load_pickled_dict(source, "positions_2d")
-    metadata = _load_pickled_dict(source, "metadata")
-    for subject, actions in positions.items():
-        for action, cameras in actions.items():
-            for camera in cameras:
-                if np.asarray(camera).ndim != 3 or np.asarray(camera).shape[-1] < 2:
-                    raise VideoposeError(f"{source}: {subject}/{action} 2D must be (frames, joints, 2)")
-    return positions, metadata
-
-
 def complete_face_points(h36m_points: np.ndarray) -> np.ndarray:
     """(frames, 17, 3) H36M17 -> (frames, 22, 3) with face points estimated from thorax, nose and head.
 
     The H36M skeleton has no eyes/ears: the head's up axis is thorax->head top, left is the shoulder
-    line, and the face points are placed as in :mod:`lifter.mocap` relative to the neck_nose joint.
+    line, and the face points are placed as in :mod:`videopose.lifter.mocap` relative to the neck_nose joint.
     """
-    from lifter.mocap import FACE_NAMES, MOCAP_NAMES  # noqa: F401  (order check)
-
     thorax, neck_nose, head = h36m_points[:, 8], h36m_points[:, 9], h36m_points[:, 10]
     up = head - thorax
     up /= np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-9)

@@ -9,10 +9,10 @@ while BlazePose works on frame t (both release the GIL in their native code). Bl
 tracking mode: it finds the person once, then follows them from frame to frame, which is faster and
 steadier than detecting in every frame.
 
-Output: a :class:`~videopose.formats.Keypoints2D` in ``coco17`` (what the lifter takes; picked by
+Output: a :class:`~videopose.core.formats.Keypoints2D` in ``coco17`` (what the lifter takes; picked by
 joint name from the 33 landmarks) with the full ``mediapipe33`` landmarks as ``source_*``. Scores are
 BlazePose's per-landmark visibility, 0 where nothing was found. The track is cleaned by
-:func:`lifter.tracking.clean_track` (one performer, left/right swaps fixed, gaps up to
+:func:`videopose.lifter.tracking.clean_track` (one performer, left/right swaps fixed, gaps up to
 ``fill_gap_seconds`` filled at reduced score). Extras written to the file (``extra_*``):
 ``timestamps`` (frames,) seconds of each frame, ``detected`` (frames,) bool BlazePose found a person,
 ``filled`` (frames,) bool frame gap-filled, ``swapped`` (frames,) bool some body part's labels were
@@ -29,12 +29,12 @@ from typing import Iterator
 
 import numpy as np
 
-from lifter.tracking import clean_track
-from lifter.video import iter_frames_with_times, is_variable_frame_rate, probe_video
-from videopose.errors import VideoposeError
-from videopose.formats import Keypoints2D
-from videopose.layouts import COCO17, MEDIAPIPE33
-from videopose.progress import ProgressCallback, no_progress
+from videopose.lifter.tracking import clean_track
+from videopose.lifter.video import iter_frames_with_times, is_variable_frame_rate, probe_video
+from videopose.core.errors import VideoposeError
+from videopose.core.formats import Keypoints2D
+from videopose.core.layouts import COCO17, MEDIAPIPE33
+from videopose.core.progress import ProgressCallback, no_progress
 
 # COCO-17 joints as indices into BlazePose's 33 landmarks (same names).
 COCO17_FROM_MEDIAPIPE33 = np.array([MEDIAPIPE33.names.index(name) for name in COCO17.names])
@@ -167,7 +167,7 @@ def detect_video(
 
     progress: ``(done, total, message)`` per frame. pipelined: decode in a background thread (False:
     decode and detect in turn, for comparison). max_frames: stop after that many frames. clean:
-    apply :func:`lifter.tracking.clean_track`. Raises VideoposeError for unreadable videos and when no
+    apply :func:`videopose.lifter.tracking.clean_track`. Raises VideoposeError for unreadable videos and when no
     person is found in any frame.
     """
     progress = progress or no_progress
@@ -236,45 +236,3 @@ def detection_summary(keypoints: Keypoints2D) -> dict[str, float | int | bool]:
         "missing": int((~(keypoints.scores > 0).any(axis=1)).sum()),
         "variable_frame_rate": bool(extras.get("variable_frame_rate", False)),
     }
-
-
-def write_detection_preview(
-    video_path: str | os.PathLike, keypoints: Keypoints2D, output_path: str | os.PathLike,
-    progress: ProgressCallback | None = no_progress, overwrite: bool = True,
-) -> int:
-    """Write the video with the detected skeleton drawn on it (performer's left blue, right orange,
-    score as opacity; the full 33 landmarks when the file has them) to ``output_path`` (.mp4, atomic).
-    Returns the number of frames written."""
-    import cv2
-
-    from lifter.draw import draw_skeleton_2d, draw_text_banner
-    from videopose.fileio import atomic_output
-
-    progress = progress or no_progress
-    if keypoints.source_keypoints is not None and keypoints.source_layout:
-        points, scores, layout = keypoints.source_keypoints, keypoints.source_scores, keypoints.source_layout
-    else:
-        points, scores, layout = keypoints.keypoints, keypoints.scores, keypoints.layout
-    frames = keypoints.num_frames
-    with atomic_output(output_path, overwrite=overwrite) as temp_path:
-        writer = cv2.VideoWriter(str(temp_path), cv2.VideoWriter_fourcc(*"mp4v"), float(keypoints.fps),
-                                 (int(keypoints.width), int(keypoints.height)))
-        if not writer.isOpened():
-            raise VideoposeError(f"cannot write a video to {output_path}: is the folder writable and the name .mp4?")
-        written = 0
-        try:
-            for index, (frame, _) in enumerate(iter_frames_with_times(video_path, rgb=False, max_frames=frames)):
-                if frame.shape[:2] != (keypoints.height, keypoints.width):
-                    raise VideoposeError(
-                        f"{video_path} is {frame.shape[1]}x{frame.shape[0]} but the keypoints were found on a "
-                        f"{keypoints.width}x{keypoints.height} video: is it the same clip?"
-                    )
-                image = draw_skeleton_2d(frame, points[index], scores[index], layout)
-                if not (scores[index] > 0).any():
-                    image = draw_text_banner(image, "no person", in_place=True)
-                writer.write(image)
-                written += 1
-                progress(written, frames, "")
-        finally:
-            writer.release()
-    return written

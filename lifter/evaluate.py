@@ -1,7 +1,7 @@
 """Evaluate a lifter checkpoint on motion capture seen by fixed virtual cameras.
 
 The 2D goes through the same code path as real use: synthetic pixels become a ``Keypoints2D`` (COCO17,
-the sampled image size) and are lifted by :func:`lifter.infer.lift_clips` (layout conversion,
+the sampled image size) and are lifted by :func:`videopose.lifter.infer.lift_clips` (layout conversion,
 normalisation, edge padding, test-time flip). Cameras and noise come from ``seed`` only, so two
 checkpoints are compared on the same 2D. Errors in millimetres: MPJPE (protocol 1), P-MPJPE
 (protocol 2, Procrustes-aligned), N-MPJPE (scale-aligned) and MPJVE (velocity error, mm per frame);
@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lifter.camera import image_coordinates
-from lifter.datasets import MocapDataset, load_training_data, split_dataset
-from lifter.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
-from lifter.synthetic import NO_NOISE, DetectorNoise, synthesize
-from videopose.errors import VideoposeError
-from videopose.formats import Keypoints2D
-from videopose.progress import ProgressCallback, no_progress
+from videopose.lifter.camera import image_coordinates
+from videopose.lifter.datasets import MocapDataset, load_training_data, split_dataset
+from videopose.lifter.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
+from videopose.lifter.synthetic import NO_NOISE, DetectorNoise, synthesize
+from videopose.core.errors import VideoposeError
+from videopose.core.formats import Keypoints2D
+from videopose.core.progress import ProgressCallback, no_progress
 
 METRICS = ("mpjpe_mm", "p_mpjpe_mm", "n_mpjpe_mm", "mpjve_mm")
 TRAJECTORY_METRICS = ("trajectory_mm", "trajectory_depth_mm")
@@ -55,11 +55,11 @@ def evaluate(checkpoint, data: str | os.PathLike | MocapDataset, noise: str = "n
     """Lift every (validation) clip as seen by ``cameras_per_clip`` fixed cameras and measure the errors.
 
     checkpoint: a LifterCheckpoint or a path; data: BVH folder, dataset .npz or MocapDataset;
-    noise: 'none' (exact projections) or 'detector' (lifter.synthetic.DetectorNoise);
+    noise: 'none' (exact projections) or 'detector' (videopose.lifter.synthetic.DetectorNoise);
     clips: 'validation' (the fixed split) or 'all'.
     """
-    from lifter.checkpoint import LifterCheckpoint, load_checkpoint
-    from lifter.infer import lift_clips
+    from videopose.lifter.checkpoint import LifterCheckpoint, load_checkpoint
+    from videopose.lifter.infer import lift_clips
 
     progress = progress or no_progress
     if not isinstance(checkpoint, LifterCheckpoint):

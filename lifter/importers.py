@@ -1,4 +1,4 @@
-"""Read 2D keypoints written by other detectors into :class:`videopose.formats.Keypoints2D`.
+"""Read 2D keypoints written by other detectors into :class:`videopose.core.formats.Keypoints2D`.
 
 Formats (documented in docs/formats.md, "Detector outputs that import-keypoints reads"):
 
@@ -25,9 +25,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from videopose.errors import VideoposeError
-from videopose.formats import Keypoints2D
-from videopose.layouts import convert_layout, get_layout
+from videopose.core.errors import VideoposeError
+from videopose.core.formats import Keypoints2D
+from videopose.core.layouts import convert_layout, get_layout
 
 FORMATS = ("openpose", "coco", "videopose3d", "mediapipe")
 

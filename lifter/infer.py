@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lifter.camera import normalize_screen_coordinates
-from lifter.checkpoint import LifterCheckpoint, LifterConfig, load_checkpoint
-from lifter.model import TemporalModel
-from videopose.errors import VideoposeError
-from videopose.formats import Keypoints2D, Motion3D
-from videopose.layouts import Layout, convert_layout, get_layout
-from videopose.progress import ProgressCallback, no_progress
+from videopose.lifter.camera import normalize_screen_coordinates
+from videopose.lifter.checkpoint import LifterCheckpoint, LifterConfig, load_checkpoint
+from videopose.lifter.model import TemporalModel
+from videopose.core.errors import VideoposeError
+from videopose.core.formats import Keypoints2D, Motion3D
+from videopose.core.layouts import Layout, convert_layout, get_layout
+from videopose.core.progress import ProgressCallback, no_progress
 
 log = logging.getLogger(__name__)
 

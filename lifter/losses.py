@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from lifter.camera import project_to_2d
+from videopose.lifter.camera import project_to_2d
 
 
 def mpjpe_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

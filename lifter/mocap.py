@@ -1,6 +1,6 @@
 """Motion-capture skeletons (BVH) -> Human3.6M 17 joints plus the COCO face points, in metres.
 
-The training targets are the H36M17 joints (``videopose.layouts.H36M17``); the 2D detector layout
+The training targets are the H36M17 joints (``videopose.core.layouts.H36M17``); the 2D detector layout
 (COCO17) adds five face points. Both come from one array of :data:`MOCAP_NAMES` points per frame.
 
 How each H36M point is defined on a BVH skeleton (same for every supported skeleton type):
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retarget.animation import Animation
-from videopose.errors import VideoposeError
-from videopose.layouts import COCO17, H36M17
+from videopose.core.animation import Animation
+from videopose.core.errors import VideoposeError
+from videopose.core.layouts import COCO17, H36M17
 
 FACE_NAMES = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
 MOCAP_NAMES = H36M17.names + FACE_NAMES

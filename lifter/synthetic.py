@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lifter.camera import project_to_2d
-from lifter.mocap import COCO_FROM_MOCAP
-from videopose.layouts import COCO17
+from videopose.lifter.camera import project_to_2d
+from videopose.lifter.mocap import COCO_FROM_MOCAP
+from videopose.core.layouts import COCO17
 
 IMAGE_SIZES = np.array([[1920, 1080], [1280, 720], [1080, 1920], [720, 1280], [640, 480], [1080, 1080]])
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from videopose.layouts import Layout
+from videopose.core.layouts import Layout
 
 FILL_SCORE_FACTOR = 0.3
 # Joints below this score are ignored when measuring boxes and swaps.

@@ -12,7 +12,7 @@ semi-supervised objective: only ``labeled_fraction`` of the training clips keep 
 others, after ``warmup_epochs``, the 2D reprojection of pose + trajectory against the input 2D and
 the bone-length term train both models.
 
-Outputs in ``output_dir``: ``last.pt``/``best.pt`` (lifter.checkpoint format), ``train_state.pt``
+Outputs in ``output_dir``: ``last.pt``/``best.pt`` (videopose.lifter.checkpoint format), ``train_state.pt``
 (optimiser etc., for ``resume``), ``log.csv`` and ``curves.png``. Same seed -> same weights on CPU:
 every epoch draws its cameras, noise and batches from ``(seed, epoch)`` and reseeds torch.
 """
@@ -30,14 +30,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from lifter.checkpoint import LifterCheckpoint, LifterConfig, build_model, save_checkpoint
-from lifter.datasets import MocapDataset, load_training_data, split_dataset
-from lifter.losses import bone_length_loss, mpjpe_loss, reprojection_loss, weighted_mpjpe_loss
-from lifter.mocap import MOCAP_NAMES
-from lifter.synthetic import NO_NOISE, DetectorNoise, synthesize
-from videopose.errors import VideoposeError
-from videopose.layouts import COCO17, H36M17
-from videopose.progress import ProgressCallback, no_progress
+from videopose.lifter.checkpoint import LifterCheckpoint, LifterConfig, build_model, save_checkpoint
+from videopose.lifter.datasets import MocapDataset, load_training_data, split_dataset
+from videopose.lifter.losses import bone_length_loss, mpjpe_loss, reprojection_loss, weighted_mpjpe_loss
+from videopose.lifter.mocap import MOCAP_NAMES
+from videopose.lifter.synthetic import NO_NOISE, DetectorNoise, synthesize
+from videopose.core.errors import VideoposeError
+from videopose.core.layouts import COCO17, H36M17
+from videopose.core.progress import ProgressCallback, no_progress
 
 COCO_MIRROR = COCO17.mirror_permutation()
 H36M_MIRROR = H36M17.mirror_permutation()
@@ -172,14 +172,6 @@ def select_labeled_clips(dataset: MocapDataset, fraction: float, seed: int) -> t
     return MocapDataset(labeled), MocapDataset(unlabeled)
 
 
-def select_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise VideoposeError("--device cuda was asked for but no CUDA GPU is available; use --device cpu")
-    return torch.device(name)
-
-
 def bn_momentum(epoch: int, epochs: int, start: float, end: float) -> float:
     """Exponential decay from ``start`` (epoch 0) to ``end`` (last epoch), as in the paper."""
     return start * math.exp(epoch / max(1, epochs - 1) * math.log(end / start)) if epochs > 1 else start
@@ -214,7 +206,7 @@ def make_validation_set(dataset: MocapDataset, cameras_per_clip: int, noise: str
 def predict_sequences(state: dict[str, torch.Tensor], config: LifterConfig, sequences: list[np.ndarray],
                       device: torch.device, num_joints_out: int | None = None) -> list[np.ndarray]:
     """Run the dilated model with ``state`` over whole sequences (edge-padded, one output per frame)."""
-    from lifter.infer import run_model
+    from videopose.lifter.infer import run_model
 
     model = build_model(config, strided=False, num_joints_out=num_joints_out)
     model.load_state_dict(state)
@@ -275,6 +267,8 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None,
     output.mkdir(parents=True, exist_ok=True)
     if config.threads:
         torch.set_num_threads(config.threads)
+    from videopose.lifter.infer import select_device
+
     device = select_device(config.device)
     lifter_config = config.lifter_config()
     dataset = dataset if dataset is not None else load_training_data(config.data)

@@ -21,7 +21,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from videopose.errors import VideoposeError
+from videopose.core.errors import VideoposeError
 
 # Clockwise display rotation in degrees -> the cv2.rotate code that applies it.
 _ROTATE_CODES = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from videopose.errors import VideoposeError
-from videopose.layouts import Layout
+from videopose.core.errors import VideoposeError
+from videopose.core.layouts import Layout
 
 MIN_BONE_LENGTH_M = 0.01  # a bone shorter than this in every frame means broken input, not a person
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from retarget.animation import Animation
-from retarget.contact import runs
-from retarget.solve import make_continuous
+from videopose.core.animation import Animation
+from videopose.retarget.contact import runs
+from videopose.core.animation import make_continuous
 
 # (hip, knee, ankle) of the canonical skeleton, in Animation.contacts column order (left, right).
 FEET = (("left_hip", "left_knee", "left_ankle"), ("right_hip", "right_knee", "right_ankle"))

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retarget.animation import Animation, Skeleton
-from retarget.contact import ContactThresholds, detect_contacts
-from retarget.ik import FEET, lock_feet
-from retarget.rigs import Rig, load_rig, retarget_to_rig
-from retarget.smoothing import DEFAULT_STRENGTH, smooth_positions, smooth_rotations
-from retarget.solve import solve_animation
-from videopose.errors import VideoposeError
-from videopose.formats import Motion3D
-from videopose.progress import ProgressCallback, no_progress
+from videopose.core.animation import Animation, Skeleton
+from videopose.retarget.contact import ContactThresholds, detect_contacts
+from videopose.retarget.ik import FEET, lock_feet
+from videopose.retarget.rigs import Rig, load_rig, retarget_to_rig
+from videopose.retarget.root import ankle_height
+from videopose.retarget.smoothing import DEFAULT_STRENGTH, smooth_positions, smooth_rotations
+from videopose.retarget.solve import solve_animation
+from videopose.core.errors import VideoposeError
+from videopose.core.formats import Motion3D
+from videopose.core.progress import ProgressCallback, no_progress
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class RetargetOptions:
     """What retargeting can be told; the defaults are what a new user wants.
 
     rig: None (videopose's canonical H36M-named skeleton), a preset name (rigify, mixamo, ue5, cmu,
-        smpl), a bone-map JSON path, or a :class:`~retarget.rigs.Rig`.
+        smpl), a bone-map JSON path, or a :class:`~videopose.retarget.rigs.Rig`.
     rig_skeleton: the target rig at hand (e.g. the Blender armature); replaces the preset's/JSON's own.
     smooth: smoothing strength (0 = off; see retarget/smoothing.py).
     foot_lock: pin the feet during detected ground contact.
@@ -39,6 +40,11 @@ class RetargetOptions:
     rig_skeleton: Skeleton | None = None
     foot_lock_blend_seconds: float = 0.12
     contact_thresholds: ContactThresholds = ContactThresholds()
+
+    @classmethod
+    def chosen(cls, rig: str | Rig | None = None, smooth: float | None = None, foot_lock: bool = True) -> RetargetOptions:
+        """The options a user picked in the CLI or the add-on; ``smooth=None`` keeps the default strength."""
+        return cls(rig=rig, smooth=DEFAULT_STRENGTH if smooth is None else float(smooth), foot_lock=foot_lock)
 
 
 def smooth_animation(animation: Animation, strength: float) -> Animation:
@@ -54,8 +60,7 @@ def animation_contacts(animation: Animation, thresholds: ContactThresholds = Con
     """(frames, 2) left/right contacts of a canonical-skeleton Animation from its ankle heights and speeds."""
     positions = animation.world_positions()
     ankles = positions[:, [animation.skeleton.index(foot[2]) for foot in FEET]]
-    level = float(animation.extras["ankle_height"]) if "ankle_height" in animation.extras else None
-    return detect_contacts(ankles, animation.fps, level, thresholds)
+    return detect_contacts(ankles, animation.fps, ankle_height(animation.skeleton), thresholds)
 
 
 def retarget_motion(motion: Motion3D, options: RetargetOptions = RetargetOptions(),

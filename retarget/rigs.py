@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from retarget.animation import Animation, Skeleton, forward_kinematics
-from retarget.ik import swing_matrices
-from retarget.rig_presets import PRESETS
-from retarget.solve import CANONICAL_NAMES, make_continuous
-from videopose.errors import VideoposeError
+from videopose.core.animation import Animation, Skeleton, forward_kinematics, make_continuous
+from videopose.retarget.ik import swing_matrices
+from videopose.retarget.rig_presets import PRESETS
+from videopose.retarget.solve import CANONICAL_NAMES
+from videopose.core.errors import VideoposeError
 
 # Canonical joints every bone map must drive: the root (root motion) and both limbs of each side.
 REQUIRED_SOURCE_JOINTS = ("pelvis", "left_hip", "left_knee", "right_hip", "right_knee",

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retarget.animation import Skeleton
-from retarget.contact import point_speeds
-from videopose.layouts import H36M17
+from videopose.core.animation import Skeleton
+from videopose.retarget.contact import point_speeds
+from videopose.core.layouts import H36M17
 
 ANKLE_HEIGHT_PER_LEG = 0.09  # ankle joint height above the floor per metre of leg (thigh + shin)
 STILL_FOOT_SPEED = 0.5  # m/s: a foot slower than this is taken to be on the ground for the floor fit
@@ -102,6 +102,11 @@ def leg_length(skeleton: Skeleton) -> float:
                           for side in ("left", "right")]))
 
 
+def ankle_height(skeleton: Skeleton) -> float:
+    """Height of the ankle joints over the floor when the foot is flat on it, metres."""
+    return ANKLE_HEIGHT_PER_LEG * leg_length(skeleton)
+
+
 def root_trajectory(world_from_camera: np.ndarray, trajectory_camera: np.ndarray | None,
                     relative_positions: np.ndarray, skeleton: Skeleton, fps: float) -> tuple[np.ndarray, float]:
     """World root positions (frames, 3) with the floor at z = 0, and the ankle height used (metres).
@@ -109,13 +114,13 @@ def root_trajectory(world_from_camera: np.ndarray, trajectory_camera: np.ndarray
     ``relative_positions``: (frames, 17, 3) world-frame joints with the pelvis at the origin (FK of the
     solved rotations); ``trajectory_camera``: (frames, 3) camera-frame pelvis positions or None.
     """
-    ankle_height = ANKLE_HEIGHT_PER_LEG * leg_length(skeleton)
+    level_above_floor = ankle_height(skeleton)
     ankles = relative_positions[:, _ANKLES]
     frames = len(relative_positions)
     if trajectory_camera is None:
         root = np.zeros((frames, 3))
-        root[:, 2] = ankle_height - ankles[..., 2].min(axis=1)
-        return root, ankle_height
+        root[:, 2] = level_above_floor - ankles[..., 2].min(axis=1)
+        return root, level_above_floor
     root = np.asarray(trajectory_camera, dtype=np.float64) @ world_from_camera.T
     root[:, :2] -= root[0, :2]
     absolute = ankles + root[:, None]
@@ -124,5 +129,5 @@ def root_trajectory(world_from_camera: np.ndarray, trajectory_camera: np.ndarray
     speeds = point_speeds(absolute, fps)[np.arange(frames), lower]
     still = speeds < STILL_FOOT_SPEED
     level = np.median(lower_heights[still]) if still.sum() >= 3 else np.percentile(lower_heights, 10)
-    root[:, 2] -= level - ankle_height
-    return root, ankle_height
+    root[:, 2] -= level - level_above_floor
+    return root, level_above_floor

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from retarget.solve import make_continuous
+from videopose.core.animation import make_continuous
 
 DEFAULT_STRENGTH = 1.0
 _SLOW_SIGMA_S = 0.07  # s: Gaussian width for still / slow motion at strength 1

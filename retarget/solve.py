@@ -1,7 +1,7 @@
 """3D joint positions -> the canonical videopose skeleton: constant bone lengths and per-joint rotations.
 
-The canonical skeleton has the 17 Human3.6M joints (names as in :data:`videopose.layouts.H36M17`,
-root ``pelvis``). Its rest pose (identity local rotations, see ``retarget/animation.py``) is defined
+The canonical skeleton has the 17 Human3.6M joints (names as in :data:`videopose.core.layouts.H36M17`,
+root ``pelvis``). Its rest pose (identity local rotations, see ``videopose/core/animation.py``) is defined
 in the world frame (Z up, performer facing -Y, performer's left towards +X):
 
 - legs straight down (-Z), arms straight out to the sides (T-pose: left arm +X, right arm -X),
@@ -32,12 +32,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from retarget.animation import Animation, Skeleton
-from retarget.bone_lengths import estimate_bone_lengths, robust_median
-from videopose.errors import VideoposeError
-from videopose.formats import Motion3D
-from videopose.layouts import H36M17
-from videopose.progress import ProgressCallback, no_progress
+from videopose.core.animation import Animation, Skeleton, make_continuous
+from videopose.retarget.bone_lengths import estimate_bone_lengths, robust_median
+from videopose.core.errors import VideoposeError
+from videopose.core.formats import Motion3D
+from videopose.core.layouts import H36M17
+from videopose.core.progress import ProgressCallback, no_progress
 
 (PELVIS, RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE, LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, SPINE, THORAX, NECK_NOSE, HEAD,
  LEFT_SHOULDER, LEFT_ELBOW, LEFT_WRIST, RIGHT_SHOULDER, RIGHT_ELBOW, RIGHT_WRIST) = range(17)
@@ -111,16 +111,6 @@ def kabsch_rotations(rest_vectors: np.ndarray, current_vectors: np.ndarray) -> n
     correction = np.ones((len(covariance), 3))
     correction[:, 2] = np.where(determinant == 0, 1.0, determinant)
     return (v * correction[:, None, :]) @ ut
-
-
-def make_continuous(quats_xyzw: np.ndarray) -> np.ndarray:
-    """(frames, joints, 4) -> the same rotations with q or -q chosen so consecutive frames have dot >= 0."""
-    if len(quats_xyzw) < 2:
-        return quats_xyzw.copy()
-    dots = np.sum(quats_xyzw[1:] * quats_xyzw[:-1], axis=-1)
-    flips = np.where(dots < 0, -1.0, 1.0)
-    signs = np.concatenate([np.ones((1,) + flips.shape[1:]), np.cumprod(flips, axis=0)])
-    return quats_xyzw * signs[..., None]
 
 
 def interpolate_missing(values: np.ndarray, what: str = "joint positions") -> tuple[np.ndarray, np.ndarray]:
@@ -366,12 +356,12 @@ def solve_animation(motion: Motion3D, bone_lengths: np.ndarray | None = None,
     """Motion3D (camera frame) -> Animation on the canonical skeleton in the Z-up world frame, with
     constant bone lengths, continuous rotations and root motion on the floor (see retarget/root.py).
 
-    No smoothing, contact detection or foot locking here: :func:`retarget.pipeline.retarget_motion`
+    No smoothing, contact detection or foot locking here: :func:`videopose.retarget.pipeline.retarget_motion`
     adds those. ``extras`` keep ``world_from_camera`` (3, 3), ``filled_frames`` (frames,) bool,
-    ``ankle_height``, ``up_source`` and ``fit_error_m`` (frames,): the mean distance in metres between
+    ``up_source`` and ``fit_error_m`` (frames,): the mean distance in metres between
     the input joints (root-relative) and the constant-length skeleton's joints.
     """
-    from retarget.root import estimate_world_frame, root_trajectory
+    from videopose.retarget.root import estimate_world_frame, root_trajectory
 
     if motion.layout != "h36m17":
         raise VideoposeError(f"the retargeter reads H36M17 motion (the lifter's output), got layout {motion.layout!r}")
@@ -394,14 +384,24 @@ def solve_animation(motion: Motion3D, bone_lengths: np.ndarray | None = None,
     quats = local_quaternions(rotations, skeleton.parents)
     progress(3, 4, "root motion")
     relative_positions = positions_from_world_rotations(skeleton, rotations)
-    root, ankle_height = root_trajectory(frame.world_from_camera, trajectory, relative_positions, skeleton, motion.fps)
+    root, _ = root_trajectory(frame.world_from_camera, trajectory, relative_positions, skeleton, motion.fps)
     progress(4, 4, "solved")
     extras = {
         "world_from_camera": frame.world_from_camera,
         "filled_frames": filled,
-        "ankle_height": np.array(ankle_height),
         "up_source": np.array(frame.up_source),
         # How far the constant-length skeleton is from the (root-relative) input joints, per frame.
         "fit_error_m": np.linalg.norm(relative_positions - world_joints, axis=-1).mean(axis=1),
     }
     return Animation(skeleton, quats, root, motion.fps, extras=extras)
+
+
+def motion_in_world(motion: Motion3D) -> tuple[np.ndarray, np.ndarray]:
+    """The lifted joints as they are (no constant bone lengths) in the world of :func:`solve_animation`:
+    (frames, 17, 3) metres, Z up, floor at z = 0, the root on its path; and the (3, 3) ``world_from_camera``.
+    The preview draws this, so the picture and the exported clip share one floor and one up axis."""
+    animation = solve_animation(motion)
+    world_from_camera = animation.extras["world_from_camera"]
+    joints = np.asarray(motion.joints_3d, dtype=np.float64)
+    relative = (joints - joints[:, [PELVIS]]) @ world_from_camera.T
+    return relative + animation.root_positions[:, None, :], world_from_camera

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Test helpers (synthetic motion) live in tests/helpers, outside the wheel.
+sys.path.insert(0, str(REPO_ROOT / "tests" / "helpers"))
 
 
 @pytest.fixture(scope="session")

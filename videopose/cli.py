@@ -12,8 +12,8 @@ import sys
 from types import ModuleType
 
 from videopose import __version__
-from videopose.errors import VideoposeError
-from videopose.progress import Cancelled
+from videopose.core.errors import VideoposeError
+from videopose.core.progress import Cancelled
 
 # The order subcommands are listed in ``--help``: the pipeline's order.
 _ORDER = ("run", "detect", "import_keypoints", "lift", "retarget", "export", "preview",

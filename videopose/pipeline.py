@@ -15,8 +15,10 @@ from typing import Callable
 
 import numpy as np
 
-from videopose.errors import VideoposeError
-from videopose.progress import ProgressCallback, no_progress
+from videopose.core.errors import VideoposeError
+from videopose.core.fileio import refuse_existing
+from videopose.core.progress import ProgressCallback, no_progress
+from videopose.retarget.pipeline import RetargetOptions, retarget_motion
 
 OUTPUT_SUFFIXES = (".fbx", ".bvh", ".blend", ".npz")
 
@@ -28,9 +30,7 @@ _STAGE_WEIGHTS = {"detect": 0.70, "lift": 0.10, "retarget": 0.05, "export": 0.10
 class RunOptions:
     """What ``videopose run`` can be told; every field has the default a new user wants."""
 
-    rig: str | None = None              # rig preset or bone-map JSON; None = videopose's own skeleton
-    smooth: float | None = None         # rotation smoothing strength; None = the retargeter's default
-    foot_lock: bool = True
+    retarget: RetargetOptions = RetargetOptions()  # rig, smoothing, foot lock
     device: str = "auto"
     checkpoint: str | None = None       # None = shipped default weights
     flip: bool = True                   # test-time flip augmentation
@@ -70,8 +70,17 @@ def file_signature(path: Path) -> str:
     return f"{path.name}|{stat.st_size}|{digest.hexdigest()}"
 
 
-def _stamp_matches(extras: dict[str, np.ndarray], key: str, expected: str) -> bool:
-    return key in extras and str(extras[key]) == expected
+def _kept_or_made(path: Path, load: Callable, stamp_key: str, stamp: str, reuse: bool, make: Callable):
+    """The file kept at ``path`` if it carries ``stamp`` (what it was made from), else ``make()`` stamped
+    and saved there. Returns (Keypoints2D or Motion3D, whether it was reused)."""
+    if reuse and path.exists():
+        kept = load(path)
+        if stamp_key in kept.extras and str(kept.extras[stamp_key]) == stamp:
+            return kept, True
+    made = make()
+    made = type(made)(**{**made.__dict__, "extras": {**made.extras, stamp_key: np.array(stamp)}})
+    made.save(path)
+    return made, False
 
 
 def run_pipeline(
@@ -89,13 +98,12 @@ def run_pipeline(
         raise VideoposeError(f"output must end in one of {', '.join(OUTPUT_SUFFIXES)}, got {output_path.name}")
     if not video_path.is_file():
         raise VideoposeError(f"video not found: {video_path}")
-    if output_path.exists() and not options.overwrite:
-        raise VideoposeError(f"{output_path} already exists: pass --overwrite to replace it")
+    refuse_existing(output_path, options.overwrite)
     keypoints_path, motion_path = intermediate_paths(output_path)
 
-    from lifter.checkpoint import load_checkpoint, resolve_checkpoint
-    from videopose.formats import Keypoints2D, Motion3D
-    from videopose.progress import scaled
+    from videopose.lifter.checkpoint import load_checkpoint, resolve_checkpoint
+    from videopose.core.formats import Keypoints2D, Motion3D
+    from videopose.core.progress import scaled
 
     checkpoint_path = resolve_checkpoint(options.checkpoint)
     stage_bounds, start = {}, 0.0
@@ -111,41 +119,36 @@ def run_pipeline(
     reused: list[str] = []
     seconds: dict[str, float] = {}
 
-    video_stamp = file_signature(video_path)
-    keypoints = None
-    if options.reuse and keypoints_path.exists():
-        cached = Keypoints2D.load(keypoints_path)
-        if _stamp_matches(cached.extras, "video_signature", video_stamp):
-            keypoints, _ = cached, reused.append("detect")
-    if keypoints is None:
-        from lifter.detect import detect_video
+    def detect():
+        from videopose.lifter.detect import detect_video
 
-        began = time.perf_counter()
-        detected = detect_video(video_path, progress=stage_progress("detect"))
-        keypoints = Keypoints2D(**{**detected.__dict__, "extras": {**detected.extras, "video_signature": np.array(video_stamp)}})
-        keypoints.save(keypoints_path)
+        return detect_video(video_path, progress=stage_progress("detect"))
+
+    def lift():
+        from videopose.lifter.infer import lift_keypoints
+
+        return lift_keypoints(keypoints, load_checkpoint(checkpoint_path), device=options.device, flip=options.flip,
+                              progress=stage_progress("lift"))
+
+    began = time.perf_counter()
+    keypoints, kept = _kept_or_made(keypoints_path, Keypoints2D.load, "video_signature", file_signature(video_path),
+                                    options.reuse, detect)
+    if kept:
+        reused.append("detect")
+    else:
         seconds["detect"] = time.perf_counter() - began
 
+    began = time.perf_counter()
     lift_stamp = f"{file_signature(keypoints_path)}|{file_signature(checkpoint_path)}|flip={options.flip}"
-    motion = None
-    if options.reuse and motion_path.exists():
-        cached_motion = Motion3D.load(motion_path)
-        if _stamp_matches(cached_motion.extras, "lift_signature", lift_stamp):
-            motion, _ = cached_motion, reused.append("lift")
-    if motion is None:
-        began = time.perf_counter()
-        from lifter.infer import lift_keypoints
-
-        checkpoint = load_checkpoint(checkpoint_path)
-        lifted = lift_keypoints(keypoints, checkpoint, device=options.device, flip=options.flip,
-                                progress=stage_progress("lift"))
-        motion = Motion3D(**{**lifted.__dict__, "extras": {**lifted.extras, "lift_signature": np.array(lift_stamp)}})
-        motion.save(motion_path)
+    motion, kept = _kept_or_made(motion_path, Motion3D.load, "lift_signature", lift_stamp, options.reuse, lift)
+    if kept:
+        reused.append("lift")
+    else:
         seconds["lift"] = time.perf_counter() - began
 
     began = time.perf_counter()
     stage_progress("retarget")(0, 1)
-    animation = retarget(motion, options)
+    animation = retarget_motion(motion, options.retarget)
     seconds["retarget"] = time.perf_counter() - began
 
     began = time.perf_counter()
@@ -161,27 +164,17 @@ def run_pipeline(
                      tuple(reused), seconds)
 
 
-def retarget(motion, options: RunOptions):
-    """Motion3D -> Animation on the chosen rig, through the retarget package."""
-    from retarget.pipeline import RetargetOptions, retarget_motion
-
-    fields = {"foot_lock": options.foot_lock, "rig": options.rig}
-    if options.smooth is not None:
-        fields["smooth"] = options.smooth
-    return retarget_motion(motion, RetargetOptions(**fields))
-
-
 def export_animation(animation, output: Path, options: RunOptions, progress: ProgressCallback = no_progress) -> None:
     """Write an Animation as .npz, .bvh, or (through Blender) .fbx / .blend."""
     suffix = output.suffix.lower()
     if suffix == ".npz":
         animation.save(output, overwrite=options.overwrite)
     elif suffix == ".bvh":
-        from retarget.bvh import write_bvh
+        from videopose.core.bvh import write_bvh
 
         write_bvh(animation, output)
     else:
-        from addon.headless import export_animation_file
+        from videopose.addon.headless import export_animation_file
 
         export_animation_file(animation, output, preset=options.fbx_preset)
     progress(1, 1)
@@ -190,7 +183,7 @@ def export_animation(animation, output: Path, options: RunOptions, progress: Pro
 def make_preview(motion, keypoints, video_path: Path, preview_path: Path, options: RunOptions,
                  progress: ProgressCallback = no_progress) -> None:
     """The video with its 2D skeleton beside the lifted 3D skeleton (.mp4), or a contact sheet (.png)."""
-    from lifter.preview import render_contact_sheet, render_preview_video
+    from videopose.preview.render import render_contact_sheet, render_preview_video
 
     if preview_path.suffix.lower() == ".png":
         render_contact_sheet(motion, preview_path, video_path=video_path, keypoints=keypoints)

@@ -24,13 +24,14 @@ def run_python_process(code: str, home: Path, timeout: float = 600.0,
     """
     prelude = (
         "import json, sys\n"
-        f"sys.path[:0] = [{str(REPO)!r}, {str(HERE)!r}]\n"
+        f"sys.path[:0] = [{str(HERE)!r}]\n"
         f"def emit(value):\n    print({_MARK!r} + json.dumps(value), flush=True)\n"
     )
     home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "HOME": str(home), "PYTHONPATH": os.pathsep.join([str(REPO), str(HERE)])}
+    # videopose comes from its installation (pip install -e . or a wheel), never from the repository folder.
+    env = {**os.environ, "HOME": str(home), "PYTHONPATH": str(HERE)}
     completed = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code), *(args or [])],
-                               cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+                               cwd=home, env=env, capture_output=True, text=True, timeout=timeout)
     lines = [line for line in completed.stdout.splitlines() if line.startswith(_MARK)]
     return (json.loads(lines[-1][len(_MARK):]) if lines else None), completed
 

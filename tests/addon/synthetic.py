@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from retarget.animation import Animation, Skeleton
-from videopose.layouts import H36M17
+from videopose.core.animation import Animation, Skeleton
+from videopose.core.layouts import H36M17
 
 # Rest pose (Z up, performer facing -Y, arms out to the sides: +X is the performer's left), metres.
 _REST_OFFSETS = {

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from addon import posemath
+from videopose.addon import posemath
 from blender_runner import run_python
 from synthetic import h36m_skeleton, smooth_animation
 
@@ -82,7 +82,7 @@ def test_object_transform_split_rejects_non_uniform_scale():
 _SCENARIOS = """
 import numpy as np, bpy, mathutils
 from synthetic import smooth_animation
-from addon import armature, scene_io
+from videopose.addon import armature, scene_io
 
 def heads_world(obj, bone_names, frames, start=1):
     out = []

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from addon.batch import plan_batch
+from videopose.addon.batch import plan_batch
 from blender_runner import run_python
 from synthetic import smooth_animation
-from videopose.errors import VideoposeError
+from videopose.core.errors import VideoposeError
 
 
 def _folder(root: Path) -> tuple[Path, Path]:
@@ -41,7 +41,7 @@ def test_plan_skips_existing_outputs_and_ignores_other_files(tmp_path):
 _BATCH = """
 from pathlib import Path
 import bpy
-from addon.headless import batch
+from videopose.addon.batch import batch_convert as batch
 source, target = Path(sys.argv[1]), Path(sys.argv[2])
 calls = []
 def fake_video(video, output):
@@ -73,8 +73,8 @@ def test_batch_converts_each_file_and_reports_failures(tmp_path):
 _OPERATOR = """
 import os
 from pathlib import Path
-import bpy, addon
-addon.register()
+import bpy, videopose.addon
+videopose.addon.register()
 source, target, python = sys.argv[1:4]
 os.environ.update(FAKE_MODE="fail", FAKE_LOG=str(Path(target) / ".." / "fake.log"))
 try:

@@ -26,7 +26,7 @@ def _videopose(*args: str, home: Path) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 @pytest.mark.skipif(not CMU_BVH.is_file(), reason=f"real mocap not found at {CMU_BVH} (../shared)")
 def test_export_real_bvh_matches_its_joints(tmp_path):
-    from retarget.bvh import read_bvh
+    from videopose.core.bvh import read_bvh
 
     output = tmp_path / "jump.fbx"
     completed = _videopose("export", str(CMU_BVH), "-o", str(output), "--preset", "unity", home=tmp_path / "home")
@@ -47,7 +47,7 @@ def test_export_real_bvh_matches_its_joints(tmp_path):
 _MAKE_RIG = """
 import numpy as np, bpy, mathutils
 from pathlib import Path
-from retarget.animation import Animation
+from videopose.core.animation import Animation
 folder = Path(sys.argv[1])
 animation = Animation.load(folder / "clip.npz")
 names, parents = animation.skeleton.names, animation.skeleton.parents
@@ -121,8 +121,8 @@ emit(dict(objects=[o.name for o in bpy.data.objects], armatures=len(armatures), 
 _EXPORT_FILES = """
 from pathlib import Path
 import bpy
-from retarget.animation import Animation
-from addon.headless import export_animation_file
+from videopose.core.animation import Animation
+from videopose.addon.headless import export_animation_file
 folder = Path(sys.argv[1])
 animation = Animation.load(folder / "clip.npz")
 before = sorted(o.name for o in bpy.data.objects), len(bpy.data.actions)
@@ -134,7 +134,7 @@ emit(dict(written=written, unchanged=before == (sorted(o.name for o in bpy.data.
 
 @pytest.mark.slow
 def test_pipeline_contract_writes_fbx_and_blend_from_an_animation(tmp_path):
-    """``addon.headless.export_animation_file`` as ``videopose run -o X.fbx|X.blend`` calls it."""
+    """``videopose.addon.headless.export_animation_file`` as ``videopose run -o X.fbx|X.blend`` calls it."""
     animation = smooth_animation(45, 24.0, seed=11)
     animation.save(tmp_path / "clip.npz")
     result = run_python(_EXPORT_FILES, tmp_path / "home", args=[str(tmp_path)])

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from addon import fbx
+from videopose.addon import fbx
 from blender_runner import read_fbx_with_ufbx, rotations_relative_to_first, run_python
 from synthetic import smooth_animation
-from videopose.errors import VideoposeError
+from videopose.core.errors import VideoposeError
 
 SAMPLE = [0, 1, 40, 99]
 
@@ -48,8 +48,8 @@ def test_writer_registry_takes_another_implementation(tmp_path):
 _EXPORT_AND_REIMPORT = """
 import numpy as np, bpy
 from pathlib import Path
-from retarget.animation import Animation
-from addon.fbx import PRESETS, get_fbx_writer
+from videopose.core.animation import Animation
+from videopose.addon.fbx import PRESETS, get_fbx_writer
 
 folder = Path(sys.argv[1])
 animation = Animation.load(folder / "clip.npz")

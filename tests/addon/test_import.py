@@ -13,13 +13,13 @@ from blender_runner import REPO, run_python
 from synthetic import smooth_animation
 
 _SCENARIO = """
-import numpy as np, bpy, addon
+import numpy as np, bpy, videopose.addon
 from pathlib import Path
-from retarget.rig_presets import PRESETS
-from retarget.smoothing import DEFAULT_STRENGTH
+from videopose.retarget.rig_presets import PRESETS
+from videopose.retarget.smoothing import DEFAULT_STRENGTH
 
 folder = Path(sys.argv[1])
-addon.register()
+videopose.addon.register()
 settings = bpy.context.scene.videopose
 results = {"default_smoothing": [settings.smoothing, DEFAULT_STRENGTH]}
 
@@ -79,8 +79,8 @@ emit(results)
 
 @pytest.fixture(scope="module")
 def blender(tmp_path_factory):
-    from retarget.bvh import write_bvh
-    from retarget.synthetic import random_smooth_motion, to_camera
+    from videopose.core.bvh import write_bvh
+    from synthetic_motion import random_smooth_motion, to_camera
 
     folder = tmp_path_factory.mktemp("import")
     world_joints = random_smooth_motion(90, seed=4)
@@ -111,7 +111,7 @@ def test_default_smoothing_is_the_retargeters(blender):
 
 @pytest.mark.slow
 def test_motion_npz_becomes_an_armature_on_the_motions_joints(blender):
-    from videopose.layouts import H36M17
+    from videopose.core.layouts import H36M17
 
     _, world_joints, _, _, results = blender
     motion = results["motion"]
@@ -126,7 +126,7 @@ def test_motion_npz_becomes_an_armature_on_the_motions_joints(blender):
 @pytest.mark.slow
 def test_bvh_becomes_an_armature_on_its_joints(blender):
     folder, _, jump, _, results = blender
-    from retarget.bvh import read_bvh
+    from videopose.core.bvh import read_bvh
 
     bvh = results["bvh"]
     read = read_bvh(folder / "jump.bvh")

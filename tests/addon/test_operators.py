@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from addon import jobs
+from videopose.addon import jobs
 from blender_runner import HERE, run_python, run_python_process
 from synthetic import smooth_animation
 
@@ -123,7 +123,7 @@ def test_extension_zip_builds_with_a_valid_manifest(tmp_path):
     import tomllib
     import zipfile
 
-    completed = subprocess.run([sys.executable, "-m", "addon.package", "--out", str(tmp_path)],
+    completed = subprocess.run([sys.executable, "tools/package_addon.py", "--out", str(tmp_path)],
                                cwd=HERE.parents[1], capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
     extension, legacy = sorted(tmp_path.glob("*.zip"), key=lambda p: "legacy" in p.name)
@@ -142,13 +142,44 @@ def test_extension_zip_builds_with_a_valid_manifest(tmp_path):
     assert "videopose_addon/__init__.py" in names and not any(name.startswith("videopose/") for name in names)
 
 
+_EXTENSION_INSTALL = """
+from pathlib import Path
+import bpy
+zip_path, folder = Path(sys.argv[1]), Path(sys.argv[2])
+bpy.ops.extensions.package_install_files(filepath=str(zip_path), repo="user_default", enable_on_install=True)
+import addon_utils
+module = next(m.__name__ for m in addon_utils.modules() if m.__name__.endswith(".videopose"))
+results = {"module": module, "enabled": addon_utils.check(module)[1],
+           "operator": hasattr(bpy.types, "VIDEOPOSE_OT_import_motion")}
+results["import"] = sorted(bpy.ops.videopose.import_motion(filepath=str(folder / "clip.npz")))
+armature = bpy.context.view_layer.objects.active
+results["armature"] = [armature.type, len(armature.data.bones), armature.animation_data.action is not None]
+emit(results)
+"""
+
+
+@pytest.mark.slow
+def test_the_extension_zip_installs_into_blender_and_imports_a_motion(tmp_path):
+    """The extension as a user installs it: the zip into bpy's user repository, enabled, then its operator
+    run; its UI reaches the installed ``videopose`` package (never the repository folder)."""
+    completed = subprocess.run([sys.executable, "tools/package_addon.py", "--out", str(tmp_path / "dist")],
+                               cwd=HERE.parents[1], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    extension = next(p for p in (tmp_path / "dist").glob("*.zip") if "legacy" not in p.name)
+    smooth_animation(30).save(tmp_path / "clip.npz")
+    result = run_python(_EXTENSION_INSTALL, tmp_path / "home", args=[str(extension), str(tmp_path)])
+    assert result["module"].startswith("bl_ext.") and result["enabled"] and result["operator"]
+    assert result["import"] == ["FINISHED"]
+    assert result["armature"] == ["ARMATURE", 17, True]
+
+
 # ---------- in Blender ----------
 
 _SCENARIOS = """
 import os, time, threading, signal
 from pathlib import Path
 import bpy
-import addon
+import videopose.addon
 
 folder = Path(sys.argv[1])
 results = {}
@@ -165,24 +196,24 @@ def call(operator, **kwargs):
     except RuntimeError as error:  # bpy.ops raises when an operator reports an error
         return ["ERROR: " + str(error)]
 
-addon.register()
+videopose.addon.register()
 results["registered"] = [hasattr(bpy.types, n) for n in ("VIDEOPOSE_OT_import_motion", "VIDEOPOSE_OT_run_video",
                          "VIDEOPOSE_OT_export_fbx", "VIDEOPOSE_OT_batch", "VIDEOPOSE_PT_main")]
 results["ops"] = sorted(name for name in dir(bpy.ops.videopose) if not name.startswith("_"))
-addon.unregister()
+videopose.addon.unregister()
 results["unregistered"] = [hasattr(bpy.types, "VIDEOPOSE_OT_import_motion"), hasattr(bpy.types.Scene, "videopose")]
 # A Blender where the videopose packages do not import: only the preferences register (to set the Python).
-from addon import dependencies
+from videopose.addon import dependencies
 real_ensure = dependencies.ensure_project_importable
 dependencies.ensure_project_importable = lambda: False
-addon.register()
-from addon.preferences import VIDEOPOSE_AP_preferences
+videopose.addon.register()
+from videopose.addon.preferences import VIDEOPOSE_AP_preferences
 results["without_project"] = [VIDEOPOSE_AP_preferences.is_registered, hasattr(bpy.types, "VIDEOPOSE_OT_import_motion"),
                               hasattr(bpy.types.Scene, "videopose")]
-addon.unregister()
+videopose.addon.unregister()
 results["without_project"].append(VIDEOPOSE_AP_preferences.is_registered)
 dependencies.ensure_project_importable = real_ensure
-addon.register()
+videopose.addon.register()
 
 initial = snapshot()
 results["corrupt"] = call(bpy.ops.videopose.import_motion, filepath=str(folder / "corrupt.npz"))
@@ -224,7 +255,7 @@ results["undo_options"] = [sorted(getattr(bpy.types, name).bl_options)
                            for name in ("VIDEOPOSE_OT_import_motion", "VIDEOPOSE_OT_run_video")]
 results["export_ok"] = call(bpy.ops.videopose.export_fbx, filepath=str(folder / "out.fbx"), preset="unreal")
 results["export_size"] = (folder / "out.fbx").stat().st_size
-addon.unregister()
+videopose.addon.unregister()
 emit(results)
 """
 
@@ -278,10 +309,10 @@ def test_run_video_and_import_add_an_armature_and_export_writes_fbx(blender):
 _QUIT_WHILE_RUNNING = """
 import os, time
 from pathlib import Path
-import bpy, addon
-from addon import operators
+import bpy, videopose.addon
+from videopose.addon import operators
 folder = Path(sys.argv[1])
-addon.register()
+videopose.addon.register()
 operators._has_ui = lambda context: True  # the UI path: a modal operator polled by a timer
 os.environ.update(FAKE_LOG=str(folder / "fake.log"), FAKE_ANIMATION=str(folder / "clip.npz"),
                   FAKE_PID=str(folder / "pid"), FAKE_MODE="hang")

@@ -8,7 +8,7 @@ import pytest
 import torch
 from scipy.spatial.transform import Rotation
 
-from lifter.camera import (
+from videopose.lifter.camera import (
     Camera, camera_to_world, image_coordinates, normalize_screen_coordinates, project_to_2d,
     project_to_2d_linear, world_to_camera,
 )

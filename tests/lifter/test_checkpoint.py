@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-import lifter.checkpoint as checkpoint_module
-from lifter.checkpoint import (
+import videopose.lifter.checkpoint as checkpoint_module
+from videopose.lifter.checkpoint import (
     LifterCheckpoint, LifterConfig, build_model, default_checkpoint_path, load_checkpoint, resolve_checkpoint,
     save_checkpoint,
 )
-from lifter.model import TemporalModel, TemporalModelStrided
-from videopose.errors import VideoposeError
+from videopose.lifter.model import TemporalModel, TemporalModelStrided
+from videopose.core.errors import VideoposeError
 
 CONFIG = LifterConfig((3, 3, 3), channels=32)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lifter.datasets import load_training_data, split_dataset
-from videopose.errors import VideoposeError
-from videopose.layouts import H36M17
+from videopose.lifter.datasets import load_training_data, split_dataset
+from videopose.core.errors import VideoposeError
+from videopose.core.layouts import H36M17
 
 
 def _save_positions(path: Path, positions: dict) -> Path:

@@ -12,10 +12,10 @@ import cv2
 import numpy as np
 import pytest
 
-from lifter.detect import COCO17_FROM_MEDIAPIPE33, detect_video, landmark_model_available
-from videopose.errors import VideoposeError
-from videopose.formats import Keypoints2D
-from videopose.layouts import COCO17, MEDIAPIPE33
+from videopose.lifter.detect import COCO17_FROM_MEDIAPIPE33, detect_video, landmark_model_available
+from videopose.core.errors import VideoposeError
+from videopose.core.formats import Keypoints2D
+from videopose.core.layouts import COCO17, MEDIAPIPE33
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_VIDEO = REPO / "samples" / "tfjs_pose_1.mp4"
@@ -119,7 +119,7 @@ def test_pipelined_and_sequential_decoding_agree() -> None:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "videopose", "detect", *args], cwd=REPO, capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+                          text=True, timeout=300)
 
 
 @pytest.mark.slow
@@ -142,7 +142,7 @@ def test_cli_end_to_end_with_preview(tmp_path: Path) -> None:
     capture.release()
     assert count == 120 and first.shape == (576, 576, 3)
     # The skeleton is drawn: the preview differs from the video near the joints, not far from them.
-    original = cv2.cvtColor(next(iter(__import__("lifter.video", fromlist=["iter_frames"]).iter_frames(SAMPLE_VIDEO))), cv2.COLOR_RGB2BGR)
+    original = cv2.cvtColor(next(iter(__import__("videopose.lifter.video", fromlist=["iter_frames"]).iter_frames(SAMPLE_VIDEO))), cv2.COLOR_RGB2BGR)
     difference = np.abs(first.astype(int) - original.astype(int)).sum(axis=2)
     x, y = np.round(keypoints.keypoints[0, COCO17.index("left_hip")]).astype(int)
     assert difference[y - 3:y + 4, x - 3:x + 4].mean() > 60

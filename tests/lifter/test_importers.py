@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lifter.importers import frame_number, import_keypoints, select_main_person
-from lifter.infer import keypoints_in_layout
-from videopose.errors import VideoposeError
-from videopose.formats import Keypoints2D
-from videopose.layouts import COCO17, get_layout
+from videopose.lifter.importers import frame_number, import_keypoints, select_main_person
+from videopose.lifter.infer import keypoints_in_layout
+from videopose.core.errors import VideoposeError
+from videopose.core.formats import Keypoints2D
+from videopose.core.layouts import COCO17, get_layout
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "keypoints"
@@ -124,8 +124,8 @@ def test_imported_openpose_lifts_with_gaps_filled():
     """An imported BODY_25 clip with missing frames goes through the lifter (tiny random weights)."""
     import torch
 
-    from lifter.checkpoint import LifterCheckpoint, LifterConfig, build_model
-    from lifter.infer import lift_keypoints
+    from videopose.lifter.checkpoint import LifterCheckpoint, LifterConfig, build_model
+    from videopose.lifter.infer import lift_keypoints
 
     config = LifterConfig((3, 3), channels=16)
     torch.manual_seed(0)

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from lifter.camera import normalize_screen_coordinates
-from lifter.checkpoint import LifterCheckpoint, LifterConfig, build_model
-from lifter.infer import fill_missing, lift_clips, lift_keypoints, pad_for_model, select_device
-from videopose.errors import VideoposeError
-from videopose.formats import Keypoints2D
-from videopose.layouts import COCO17, H36M17, MEDIAPIPE33
+from videopose.lifter.camera import normalize_screen_coordinates
+from videopose.lifter.checkpoint import LifterCheckpoint, LifterConfig, build_model
+from videopose.lifter.infer import fill_missing, lift_clips, lift_keypoints, pad_for_model, select_device
+from videopose.core.errors import VideoposeError
+from videopose.core.formats import Keypoints2D
+from videopose.core.layouts import COCO17, H36M17, MEDIAPIPE33
 
 WIDTH, HEIGHT = 640, 480
 

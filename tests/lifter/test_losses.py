@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from lifter.losses import (bone_length_loss, bone_lengths, keep_in_view, mpjpe_2d, mpjpe_loss, reprojection_loss,
+from videopose.lifter.losses import (bone_length_loss, bone_lengths, keep_in_view, mpjpe_2d, mpjpe_loss, reprojection_loss,
                            weighted_mpjpe_loss)
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from lifter.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe, procrustes_align
+from videopose.lifter.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe, procrustes_align
 
 
 def _pose(seed: int = 0, frames: int = 4) -> np.ndarray:

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lifter.mocap import MOCAP_NAMES, SKELETON_MAPS, detect_skeleton_type, h36m_bone_lengths, mocap_points
-from retarget.bvh import read_bvh
-from videopose.errors import VideoposeError
-from videopose.layouts import H36M17
+from videopose.lifter.mocap import MOCAP_NAMES, SKELETON_MAPS, detect_skeleton_type, h36m_bone_lengths, mocap_points
+from videopose.core.bvh import read_bvh
+from videopose.core.errors import VideoposeError
+from videopose.core.layouts import H36M17
 
 # (file, its toe joints left/right: independent of the mapping, they say where the feet point)
 CLIPS = [("cc/007/007_01.bvh", ("CC_Base_L_ToeBase", "CC_Base_R_ToeBase")),

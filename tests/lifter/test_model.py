@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lifter.model import TemporalModel, TemporalModelStrided
+from videopose.lifter.model import TemporalModel, TemporalModelStrided
 
 WIDTHS = {27: [3, 3, 3], 81: [3, 3, 3, 3], 243: [3, 3, 3, 3, 3]}
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lifter.tracking import (
+from videopose.lifter.tracking import (
     FILL_SCORE_FACTOR, bounding_boxes, clean_track, fill_short_gaps, fix_left_right_swaps, main_performer,
     person_identities, swap_group_indices,
 )
-from videopose.layouts import COCO17, MEDIAPIPE33
+from videopose.core.layouts import COCO17, MEDIAPIPE33
 
 
 def walking_coco17(frames: int = 60, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

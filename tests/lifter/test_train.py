@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from lifter.checkpoint import load_checkpoint
-from lifter.datasets import MocapDataset, dataset_from_bvh, split_dataset
-from lifter.train import TrainConfig, bn_momentum, select_labeled_clips, train
+from videopose.lifter.checkpoint import load_checkpoint
+from videopose.lifter.datasets import MocapDataset, dataset_from_bvh, split_dataset
+from videopose.lifter.train import TrainConfig, bn_momentum, select_labeled_clips, train
 
 # Short real clips: subjects 003/006 train, 007 is the fixed validation subject.
 TINY_CLIPS = ("cc/003/003_02", "cc/006/006_05", "cc/006/006_08", "cc/006/006_09", "cc/007/007_10", "cc/007/007_12")
@@ -113,7 +113,7 @@ def interrupt_after_first_epoch(dataset: MocapDataset, output: Path) -> None:
 def test_resume_refuses_another_architecture(two_epoch_run: Path, tiny_dataset: MocapDataset, tmp_path: Path) -> None:
     import shutil
 
-    from videopose.errors import VideoposeError
+    from videopose.core.errors import VideoposeError
 
     copy = tmp_path / "copy"
     shutil.copytree(two_epoch_run, copy)

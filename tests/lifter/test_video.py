@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from lifter.video import is_variable_frame_rate, iter_frames, iter_frames_with_times, probe_video
-from videopose.errors import VideoposeError
+from videopose.lifter.video import is_variable_frame_rate, iter_frames, iter_frames_with_times, probe_video
+from videopose.core.errors import VideoposeError
 
 # tkhd display matrices (16.16 fixed point; w in 2.30) for a clockwise display rotation, as phones write them.
 _DISPLAY_MATRICES = {

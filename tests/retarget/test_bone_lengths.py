@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retarget.bone_lengths import estimate_bone_lengths, robust_median
-from retarget.synthetic import random_smooth_motion, reference_skeleton
-from videopose.errors import VideoposeError
-from videopose.layouts import H36M17
+from videopose.retarget.bone_lengths import estimate_bone_lengths, robust_median
+from synthetic_motion import random_smooth_motion, reference_skeleton
+from videopose.core.errors import VideoposeError
+from videopose.core.layouts import H36M17
 
 
 def test_robust_median_ignores_outliers_and_nan() -> None:

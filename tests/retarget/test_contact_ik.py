@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter1d
 
-from retarget.contact import detect_contacts, foot_sliding, hysteresis
-from retarget.ik import soft_reach, two_bone_ik
-from retarget.pipeline import RetargetOptions, retarget_motion
-from retarget.synthetic import to_camera, walking_motion
-from videopose.formats import Motion3D
-from videopose.layouts import H36M17
+from videopose.retarget.contact import detect_contacts, foot_sliding, hysteresis
+from videopose.retarget.ik import soft_reach, two_bone_ik
+from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+from synthetic_motion import to_camera, walking_motion
+from videopose.core.formats import Motion3D
+from videopose.core.layouts import H36M17
 
 ANKLES = [H36M17.index("left_ankle"), H36M17.index("right_ankle")]  # Animation.contacts column order
 
@@ -59,8 +59,8 @@ def test_contacts_of_a_synthetic_walk_match_the_truth() -> None:
 
 
 def _cmu_walk(shared_dir: Path, clip: str, noise_m: float) -> Motion3D:
-    from lifter.mocap import mocap_points
-    from retarget.bvh import read_bvh
+    from videopose.lifter.mocap import mocap_points
+    from videopose.core.bvh import read_bvh
 
     animation = read_bvh(shared_dir / "mocap" / "cmu" / "cc" / f"{clip}.bvh")
     motion = to_camera(mocap_points(animation)[:, :17], animation.fps)

@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 from bvh import Bvh
 
-from retarget.animation import Animation
-from retarget.bvh import read_bvh, write_bvh
-from retarget.pipeline import RetargetOptions, retarget_motion
-from retarget.synthetic import to_camera, walking_motion
+from videopose.core.animation import Animation
+from videopose.core.bvh import read_bvh, write_bvh
+from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+from videopose.retarget.root import ankle_height
+from synthetic_motion import to_camera, walking_motion
 from videopose.cli import main
-from videopose.errors import VideoposeError
-from videopose.formats import Motion3D
+from videopose.core.errors import VideoposeError
+from videopose.core.formats import Motion3D
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,7 @@ def test_contract_used_by_the_pipeline_and_addon(walk: Motion3D) -> None:
     assert isinstance(animation, Animation) and animation.num_frames == walk.num_frames
     assert animation.contacts.shape == (walk.num_frames, 2) and animation.contacts.any()
     assert animation.world_positions()[..., 2].min() > 0.0  # standing on the floor, not in it
-    assert abs(np.percentile(animation.world_positions()[:, [3, 6], 2], 5) - float(animation.extras["ankle_height"])) < 0.02
+    assert abs(np.percentile(animation.world_positions()[:, [3, 6], 2], 5) - ankle_height(animation.skeleton)) < 0.02
     assert retarget_motion(walk, RetargetOptions(smooth=0.0)).num_frames == walk.num_frames
     with pytest.raises(VideoposeError, match="smoothing strength"):
         retarget_motion(walk, RetargetOptions(smooth=-1))

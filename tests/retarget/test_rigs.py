@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retarget.animation import Animation, Skeleton
-from retarget.rig_presets import PRESETS
-from retarget.rigs import load_rig, retarget_to_rig
-from retarget.solve import solve_animation
-from retarget.synthetic import random_smooth_motion, to_camera
-from videopose.errors import VideoposeError
+from videopose.core.animation import Animation, Skeleton
+from videopose.retarget.rig_presets import PRESETS
+from videopose.retarget.rigs import load_rig, retarget_to_rig
+from videopose.retarget.solve import solve_animation
+from synthetic_motion import random_smooth_motion, to_camera
+from videopose.core.errors import VideoposeError
 
 
 @pytest.fixture(scope="module")

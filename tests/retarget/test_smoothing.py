@@ -7,7 +7,7 @@ import pytest
 from scipy.ndimage import gaussian_filter1d
 from scipy.spatial.transform import Rotation
 
-from retarget.smoothing import smooth_positions, smooth_rotations
+from videopose.retarget.smoothing import smooth_positions, smooth_rotations
 
 FPS = 30.0
 

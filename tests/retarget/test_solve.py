@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from retarget.animation import forward_kinematics
-from retarget.solve import (interpolate_missing, kabsch_rotations, make_continuous, solve_animation, solve_pose,
+from videopose.core.animation import forward_kinematics
+from videopose.core.animation import make_continuous
+from videopose.retarget.solve import (interpolate_missing, kabsch_rotations, solve_animation, solve_pose,
                             swing)
-from retarget.synthetic import camera_from_world, random_smooth_motion, reference_skeleton, to_camera
-from videopose.errors import VideoposeError
-from videopose.formats import Motion3D
-from videopose.layouts import H36M17
+from synthetic_motion import camera_from_world, random_smooth_motion, reference_skeleton, to_camera
+from videopose.core.errors import VideoposeError
+from videopose.core.formats import Motion3D
+from videopose.core.layouts import H36M17
 
 NAMES = {name: i for i, name in enumerate(H36M17.names)}
 
@@ -83,8 +84,8 @@ def test_fk_reproduces_constant_length_input_within_a_millimetre() -> None:
 @pytest.mark.slow
 def test_fk_reproduces_a_real_constant_length_mocap_clip(shared_dir: Path) -> None:
     """A real CMU dance clip made constant-length (FK of one solve) is reproduced within 1 mm by a second solve."""
-    from lifter.mocap import mocap_points
-    from retarget.bvh import read_bvh
+    from videopose.lifter.mocap import mocap_points
+    from videopose.core.bvh import read_bvh
 
     points = mocap_points(read_bvh(shared_dir / "mocap" / "cmu" / "cc" / "005" / "005_02.bvh"))[:, :17]
     first = solve_animation(to_camera(points, trajectory=False))
@@ -225,7 +226,7 @@ def test_given_bone_lengths_are_used_exactly() -> None:
 
 
 def test_unwrap_runs_equals_numpy_unwrap_run_by_run() -> None:
-    from retarget.solve import _unwrap_runs
+    from videopose.retarget.solve import _unwrap_runs
 
     rng = np.random.default_rng(0)
     for _ in range(100):

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-import lifter.checkpoint as checkpoint_module
-from lifter.checkpoint import LifterCheckpoint, LifterConfig, build_model, save_checkpoint
+import videopose.lifter.checkpoint as checkpoint_module
+from videopose.lifter.checkpoint import LifterCheckpoint, LifterConfig, build_model, save_checkpoint
 from videopose.cli import main
-from videopose.formats import Keypoints2D, Motion3D
+from videopose.core.formats import Keypoints2D, Motion3D
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def checkpoint_path(tmp_path):
     torch.manual_seed(0)
     checkpoint = LifterCheckpoint(config, build_model(config).state_dict(),
                                   build_model(config, num_joints_out=1).state_dict(), {"note": "test"})
-    path = tmp_path / "lifter.pt"
+    path = tmp_path / "videopose.lifter.pt"
     save_checkpoint(checkpoint, path)
     return path
 

@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from retarget.animation import Animation, Skeleton
+from videopose.core.animation import Animation, Skeleton
 from videopose.cli import main
-from videopose.formats import Keypoints2D, Motion3D
-from videopose.layouts import H36M17
+from videopose.core.formats import Keypoints2D, Motion3D
+from videopose.core.layouts import H36M17
 
 SHARED = Path(os.environ.get("VIDEOPOSE_SHARED", Path(__file__).resolve().parents[2] / ".." / "shared"))
 VIDEO = SHARED / "videos" / "tfjs_pose_1.mp4"  # 576x576, 30 fps, 120 frames

@@ -16,11 +16,12 @@ import cv2
 import numpy as np
 import pytest
 
-from retarget.animation import Animation
-from retarget.contact import runs
-from videopose.errors import VideoposeError
-from videopose.formats import Keypoints2D, Motion3D
+from videopose.core.animation import Animation
+from videopose.retarget.contact import runs
+from videopose.core.errors import VideoposeError
+from videopose.core.formats import Keypoints2D, Motion3D
 from videopose.pipeline import RunOptions, file_signature, intermediate_paths, run_pipeline
+from videopose.retarget.pipeline import RetargetOptions
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "tfjs_pose_1.mp4"
@@ -124,7 +125,7 @@ def test_run_reuses_keypoints_and_motion_when_only_retargeting_changes(tmp_path)
     assert parsed.nframes == 120 and parsed.frame_time == pytest.approx(1 / 30)
 
     # Other retarget options, same output name: detection and lifting are reused.
-    second = run_pipeline(SAMPLE, output, RunOptions(foot_lock=False, smooth=0.0, overwrite=True))
+    second = run_pipeline(SAMPLE, output, RunOptions(RetargetOptions(foot_lock=False, smooth=0.0), overwrite=True))
     assert second.reused == ("detect", "lift")
     assert second.frames == 120
 

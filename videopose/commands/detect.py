@@ -30,13 +30,14 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lifter.detect import detect_video, detection_summary, write_detection_preview
-    from videopose.errors import VideoposeError
-    from videopose.progress import terminal_progress
+    from videopose.lifter.detect import detect_video, detection_summary
+    from videopose.preview.render import write_detection_preview
+    from videopose.core.errors import VideoposeError
+    from videopose.core.fileio import refuse_existing
+    from videopose.core.progress import terminal_progress
 
-    for path, what in ((args.output, "output"), (args.preview, "preview")):
-        if path is not None and path.exists() and not args.overwrite:
-            raise VideoposeError(f"{path} already exists: pass --overwrite (or choose another name) to replace it")
+    for path in (args.output, args.preview):
+        refuse_existing(path, args.overwrite)
     if args.output.suffix.lower() != ".npz":
         raise VideoposeError(f"the output must be a .npz file, got {args.output.name!r}")
     if args.preview is not None and args.preview.suffix.lower() != ".mp4":
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if args.preview is not None and args.preview.resolve() == args.output.resolve():
         raise VideoposeError("the preview and the output must be different files")
 
-    from lifter.video import probe_video
+    from videopose.lifter.video import probe_video
 
     info = probe_video(args.video)  # input errors before the bar opens
     with terminal_progress("detect", total=info.frame_count, quiet=args.quiet) as progress:

@@ -26,10 +26,10 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lifter.checkpoint import default_checkpoint_path
-    from lifter.evaluate import METRICS, TRAJECTORY_METRICS, evaluate
-    from videopose.fileio import atomic_output
-    from videopose.progress import terminal_progress
+    from videopose.lifter.checkpoint import default_checkpoint_path
+    from videopose.lifter.evaluate import METRICS, TRAJECTORY_METRICS, evaluate
+    from videopose.core.fileio import atomic_output
+    from videopose.core.progress import terminal_progress
 
     checkpoint = args.checkpoint or default_checkpoint_path()
     with terminal_progress("evaluating", total=1, unit="frame", quiet=args.quiet) as progress:

@@ -32,21 +32,20 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from videopose.errors import VideoposeError
+    from videopose.core.errors import VideoposeError
+    from videopose.core.fileio import refuse_existing
 
     if args.output.suffix.lower() != ".fbx":
         raise VideoposeError(f"output must end in .fbx, got {args.output.name}")
     if args.bone_map and not (args.rig and args.rig.lower().endswith(".blend")):
         raise VideoposeError("--bone-map needs --rig RIG.blend (the armature the bones belong to)")
-    if args.output.exists() and not args.overwrite:
-        raise VideoposeError(f"{args.output} already exists: pass --overwrite to replace it")
+    refuse_existing(args.output, args.overwrite)
     began = time.perf_counter()
-    from addon.headless import export_fbx
-    from addon.sources import RetargetSettings
+    from videopose.addon.headless import export_fbx
+    from videopose.retarget.pipeline import RetargetOptions
 
     rig_blend = args.rig if args.rig and args.rig.lower().endswith(".blend") else None
-    settings = RetargetSettings(rig=None if rig_blend else args.rig, smooth=args.smooth,
-                                foot_lock=not args.no_foot_lock)
+    settings = RetargetOptions.chosen(None if rig_blend else args.rig, args.smooth, not args.no_foot_lock)
     path = export_fbx(args.source, args.output, preset=args.preset, rig_blend=rig_blend, bone_map=args.bone_map,
                       settings=settings, overwrite=args.overwrite)
     if not args.quiet:

@@ -16,7 +16,7 @@ formats are described in docs/formats.md ("Detector outputs that import-keypoint
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    from videopose.layouts import LAYOUTS
+    from videopose.core.layouts import LAYOUTS
 
     parser.add_argument("source", type=Path, help="OpenPose JSON folder, results .json, or .npz")
     parser.add_argument("-o", "--output", type=Path, required=True, help="KEYPOINTS.npz to write")
@@ -41,12 +41,12 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from lifter.importers import import_keypoints
-    from videopose.errors import VideoposeError
-    from videopose.progress import terminal_progress
+    from videopose.lifter.importers import import_keypoints
+    from videopose.core.errors import VideoposeError
+    from videopose.core.fileio import refuse_existing
+    from videopose.core.progress import terminal_progress
 
-    if args.output.exists() and not args.overwrite:
-        raise VideoposeError(f"{args.output} already exists: pass --overwrite (or choose another name) to replace it")
+    refuse_existing(args.output, args.overwrite)
     if args.output.resolve() == args.source.resolve():
         raise VideoposeError("the output would replace the source: choose another output name")
     # Only an OpenPose folder (one file per frame) takes long enough to need a bar.

@@ -30,14 +30,14 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from lifter.checkpoint import load_checkpoint, resolve_checkpoint
-    from lifter.infer import DEFAULT_CHUNK_FRAMES, lift_keypoints, prepare_clip, select_device
-    from videopose.errors import VideoposeError
-    from videopose.formats import Keypoints2D
-    from videopose.progress import terminal_progress
+    from videopose.lifter.checkpoint import load_checkpoint, resolve_checkpoint
+    from videopose.lifter.infer import DEFAULT_CHUNK_FRAMES, lift_keypoints, prepare_clip, select_device
+    from videopose.core.errors import VideoposeError
+    from videopose.core.fileio import refuse_existing
+    from videopose.core.formats import Keypoints2D
+    from videopose.core.progress import terminal_progress
 
-    if args.output.exists() and not args.overwrite:
-        raise VideoposeError(f"{args.output} already exists: pass --overwrite (or choose another name) to replace it")
+    refuse_existing(args.output, args.overwrite)
     if args.chunk_frames is not None and args.chunk_frames < 1:
         raise VideoposeError(f"--chunk-frames must be at least 1, got {args.chunk_frames}")
     keypoints = Keypoints2D.load(args.keypoints)

@@ -18,12 +18,11 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lifter.datasets import dataset_from_bvh, find_bvh_files, split_dataset
-    from videopose.errors import VideoposeError
-    from videopose.progress import terminal_progress
+    from videopose.lifter.datasets import dataset_from_bvh, find_bvh_files, split_dataset
+    from videopose.core.fileio import refuse_existing
+    from videopose.core.progress import terminal_progress
 
-    if args.output.exists() and not args.overwrite:
-        raise VideoposeError(f"{args.output} already exists: pass --overwrite (or choose another name) to replace it")
+    refuse_existing(args.output, args.overwrite)
     files = find_bvh_files(args.bvh_dir)
     with terminal_progress("reading BVH", total=len(files), unit="clip", quiet=args.quiet) as progress:
         dataset = dataset_from_bvh(args.bvh_dir, progress=progress)

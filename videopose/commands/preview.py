@@ -16,8 +16,6 @@ EXAMPLE = """examples:
   # keypoints are found beside the motion (clip.keypoints.npz next to clip.motion.npz) or given:
   videopose preview clip.motion.npz --video clip.mp4 --keypoints detections.npz -o check.mp4"""
 
-_SUFFIXES_MOTION = (".motion", ".animation", ".anim")
-
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("motion", type=Path, help="MOTION.npz (from lift) or ANIMATION.npz (from retarget/run)")
@@ -38,44 +36,23 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def keypoints_beside(motion_path: Path) -> Path | None:
     """``clip.keypoints.npz`` next to ``clip.motion.npz`` (or ``clip.npz``), as ``videopose run`` keeps them."""
-    stem = motion_path.name[: -len(motion_path.suffix)] if motion_path.suffix else motion_path.name
-    for suffix in _SUFFIXES_MOTION:
-        if stem.endswith(suffix):
-            stem = stem[: -len(suffix)]
-            break
-    candidate = motion_path.with_name(f"{stem}.keypoints.npz")
+    from videopose.core.formats import clip_name
+
+    candidate = motion_path.with_name(f"{clip_name(motion_path)}.keypoints.npz")
     return candidate if candidate.exists() else None
 
 
-def load_motion_or_animation(path: Path):
-    """A :class:`Motion3D` or an :class:`Animation`, told apart by the arrays in the file."""
-    from retarget.animation import Animation
-    from videopose.errors import VideoposeError
-    from videopose.fileio import load_npz
-    from videopose.formats import Motion3D
-
-    keys = load_npz(path, what="motion file").keys()
-    if "joints_3d" in keys:
-        return Motion3D.load(path)
-    if "local_quats_xyzw" in keys:
-        return Animation.load(path)
-    raise VideoposeError(
-        f"{path} is neither a motion (joints_3d, from lift) nor an animation (local_quats_xyzw, from retarget); "
-        f"it holds: {', '.join(sorted(keys)) or 'nothing'}"
-    )
-
-
 def run(args: argparse.Namespace) -> int:
-    from lifter.preview import OrbitCamera, render_contact_sheet, render_preview_video
-    from videopose.errors import VideoposeError
-    from videopose.formats import Keypoints2D
-    from videopose.progress import terminal_progress
+    from videopose.preview.render import OrbitCamera, render_contact_sheet, render_preview_video
+    from videopose.core.errors import VideoposeError
+    from videopose.core.fileio import refuse_existing
+    from videopose.core.formats import Keypoints2D, load_motion_or_animation
+    from videopose.core.progress import terminal_progress
 
     suffix = args.output.suffix.lower()
     if suffix not in (".mp4", ".png"):
         raise VideoposeError(f"unknown preview type {args.output.name!r}: the output must end in .mp4 (video) or .png (contact sheet)")
-    if args.output.exists() and not args.overwrite:
-        raise VideoposeError(f"{args.output} already exists: pass --overwrite (or choose another name) to replace it")
+    refuse_existing(args.output, args.overwrite)
     if args.video is not None and not args.video.exists():
         raise VideoposeError(f"video not found: {args.video}")
     motion = load_motion_or_animation(args.motion)

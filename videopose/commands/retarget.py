@@ -14,7 +14,7 @@ EXAMPLE = """examples:
 rig presets: rigify, mixamo, ue5, cmu, smpl (or a bone-map JSON, see docs/formats.md)"""
 
 _SUFFIXES = (".bvh", ".npz")
-DEFAULT_STRENGTH = 1.0  # retarget.smoothing.DEFAULT_STRENGTH (not imported here: the CLI starts without scipy)
+DEFAULT_STRENGTH = 1.0  # videopose.retarget.smoothing.DEFAULT_STRENGTH (not imported here: the CLI starts without scipy)
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -34,28 +34,28 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from retarget.pipeline import RetargetOptions, retarget_motion
-    from retarget.rigs import load_rig
-    from videopose.errors import VideoposeError
-    from videopose.formats import Motion3D
-    from videopose.progress import terminal_progress
+    from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+    from videopose.retarget.rigs import load_rig
+    from videopose.core.errors import VideoposeError
+    from videopose.core.fileio import refuse_existing
+    from videopose.core.formats import Motion3D
+    from videopose.core.progress import terminal_progress
 
     suffix = args.output.suffix.lower()
     if suffix not in _SUFFIXES:
         raise VideoposeError(f"output must end in .bvh or .npz (animation), got {args.output.name!r}")
-    if args.output.exists() and not args.overwrite:
-        raise VideoposeError(f"{args.output} already exists: pass --overwrite (or choose another name) to replace it")
+    refuse_existing(args.output, args.overwrite)
     if args.smooth < 0:
         raise VideoposeError(f"--smooth must be 0 (off) or positive, got {args.smooth}")
     rig = load_rig(args.rig) if args.rig else None  # map errors before any work
     motion = Motion3D.load(args.motion)
-    options = RetargetOptions(rig=rig, smooth=args.smooth, foot_lock=not args.no_foot_lock)
+    options = RetargetOptions.chosen(rig, args.smooth, not args.no_foot_lock)
     began = time.perf_counter()
     with terminal_progress("retarget", total=5, unit="stage", quiet=args.quiet) as progress:
         animation = retarget_motion(motion, options, progress=progress)
     seconds = time.perf_counter() - began
     if suffix == ".bvh":
-        from retarget.bvh import write_bvh
+        from videopose.core.bvh import write_bvh
 
         write_bvh(animation, args.output, overwrite=args.overwrite)
     else:

@@ -34,11 +34,12 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from videopose.core.progress import terminal_progress
     from videopose.pipeline import RunOptions, run_pipeline
-    from videopose.progress import terminal_progress
+    from videopose.retarget.pipeline import RetargetOptions
 
     options = RunOptions(
-        rig=args.rig, smooth=args.smooth, foot_lock=not args.no_foot_lock, device=args.device,
+        retarget=RetargetOptions.chosen(args.rig, args.smooth, not args.no_foot_lock), device=args.device,
         checkpoint=args.checkpoint, flip=not args.no_flip, preview=args.preview, fbx_preset=args.fbx_preset,
         reuse=not args.no_reuse, overwrite=args.overwrite,
     )

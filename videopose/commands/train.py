@@ -53,8 +53,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lifter.train import TrainConfig, train
-    from videopose.progress import terminal_progress
+    from videopose.lifter.train import TrainConfig, train
+    from videopose.core.progress import terminal_progress
 
     config = TrainConfig(
         data=str(args.data), output_dir=str(args.output), epochs=args.epochs, filter_widths=args.filter_widths,

@@ -1,6 +1,6 @@
 """Build the installable zips of the add-on.
 
-    python -m addon.package [--out dist]
+    python tools/package_addon.py [--out dist]
 
 writes ``dist/videopose-<version>.zip`` (a Blender extension: ``blender_manifest.toml`` at the zip's
 root; install with Edit > Preferences > Get Extensions > Install from Disk, or
@@ -18,8 +18,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-ADDON_DIR = Path(__file__).resolve().parent
-EXCLUDED = {"package.py"}
+ADDON_DIR = Path(__file__).resolve().parents[1] / "addon"
 
 
 def manifest() -> dict:
@@ -28,7 +27,7 @@ def manifest() -> dict:
 
 def addon_files() -> list[Path]:
     files = [ADDON_DIR / "blender_manifest.toml"]
-    files += sorted(p for p in ADDON_DIR.glob("*.py") if p.name not in EXCLUDED)
+    files += sorted(ADDON_DIR.glob("*.py"))
     return files
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from videopose.cli import build_parser, main
-from videopose.errors import VideoposeError
-from videopose.fileio import atomic_output, load_npz, save_npz
-from videopose.formats import Keypoints2D, Motion3D
-from videopose.layouts import COCO17, H36M17, LAYOUTS, MEDIAPIPE33, convert_layout, get_layout
+from videopose.core.errors import VideoposeError
+from videopose.core.fileio import atomic_output, load_npz, save_npz
+from videopose.core.formats import Keypoints2D, Motion3D
+from videopose.core.layouts import COCO17, H36M17, LAYOUTS, MEDIAPIPE33, convert_layout, get_layout
 
 
 def _keypoints(frames: int = 5) -> Keypoints2D:
@@ -136,7 +136,7 @@ def test_cli_reports_user_errors_without_traceback(tmp_path, capsys):
 def test_atomic_outputs_get_the_usual_permissions(tmp_path) -> None:
     import os
 
-    from videopose.fileio import save_npz
+    from videopose.core.fileio import save_npz
 
     save_npz(tmp_path / "clip.motion.npz", joints=np.zeros(3))
     mask = os.umask(0)

@@ -1,7 +1,7 @@
-"""BVH motion capture files: read into an :class:`~retarget.animation.Animation`, write one back.
+"""BVH motion capture files: read into an :class:`~videopose.core.animation.Animation`, write one back.
 
 Reading converts to the project's world frame (Z up, metres, performer facing -Y at rest; see
-``retarget/animation.py``):
+``videopose/core/animation.py``):
 
 - rotation orders come from each joint's own ``CHANNELS`` line (any of the six orders, intrinsic,
   as BVH defines them: ``Zrotation Xrotation Yrotation`` means ``R = Rz @ Rx @ Ry``);
@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from retarget.animation import Animation, Skeleton, forward_kinematics
-from videopose.errors import VideoposeError
-from videopose.fileio import atomic_output
+from videopose.core.animation import Animation, Skeleton, forward_kinematics
+from videopose.core.errors import VideoposeError
+from videopose.core.fileio import atomic_output
 
 # Rotation taking a Y-up world (facing +Z) to the project's Z-up world (facing -Y): (x, y, z) -> (x, -z, y).
 Z_UP_FROM_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])

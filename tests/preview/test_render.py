@@ -11,14 +11,15 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from lifter.draw import LEFT_BGR, RIGHT_BGR
-from lifter.preview import (
-    OrbitCamera, SkeletonView, camera_to_world, render_contact_sheet, render_preview_video, scene_from_motion,
+from videopose.preview.draw import LEFT_BGR, RIGHT_BGR
+from videopose.preview.render import (
+    OrbitCamera, SkeletonView, render_contact_sheet, render_preview_video, scene_from_motion,
 )
-from retarget.animation import Animation, Skeleton
-from videopose.errors import VideoposeError
-from videopose.formats import Keypoints2D, Motion3D
-from videopose.layouts import COCO17, H36M17
+from videopose.core.animation import Animation, Skeleton
+from videopose.core.errors import VideoposeError
+from videopose.core.formats import Keypoints2D, Motion3D
+from videopose.core.layouts import COCO17, H36M17
+from videopose.retarget.solve import solve_animation
 
 SHARED = Path(os.environ.get("VIDEOPOSE_SHARED", Path(__file__).resolve().parents[2] / ".." / "shared"))
 VIDEO = SHARED / "videos" / "tfjs_pose_1.mp4"  # 576x576, 30 fps, 120 frames
@@ -33,6 +34,11 @@ _STANDING = np.array([
 ])
 _COCO_FROM_H36M = [H36M17.index(name) if name in H36M17.names else H36M17.index("neck_nose" if name == "nose" else "head")
                    for name in COCO17.names]
+
+
+def camera_to_world(points: np.ndarray) -> np.ndarray:
+    """(..., 3) camera frame (x right, y down, z forward) -> Z-up world (X right, Y forward, Z up)."""
+    return np.stack([points[..., 0], points[..., 2], -points[..., 1]], axis=-1)
 
 
 def walking_motion(frames: int, fps: float = 30.0, pitch_deg: float = 0.0) -> Motion3D:
@@ -73,12 +79,18 @@ def colour_pixels(image: np.ndarray, bgr: tuple[int, int, int], tolerance: int =
 
 # ------------------------------------------------------------------------------------------ 3D geometry
 
-def test_camera_frame_maps_to_z_up_world():
-    np.testing.assert_allclose(camera_to_world(np.array([1.0, 2.0, 3.0])), [1.0, 3.0, -2.0])
-    scene = scene_from_motion(walking_motion(10))
+def test_a_lifted_motion_is_drawn_in_the_exports_world_frame():
+    """One world frame: the preview's floor, up axis and root path are those of the exported animation."""
+    motion = walking_motion(40, pitch_deg=12)
+    scene = scene_from_motion(motion)
+    animation = solve_animation(motion)
     head, ankle = H36M17.index("head"), H36M17.index("left_ankle")
     assert (scene.positions[:, head, 2] > scene.positions[:, ankle, 2] + 1.4).all(), "head above the feet"
-    assert scene.floor_height == pytest.approx(scene.positions[:, ankle, 2].min(), abs=0.02)
+    assert scene.floor_height == 0.0
+    np.testing.assert_allclose(scene.positions[:, 0], animation.root_positions, atol=1e-9)
+    exported_feet = animation.world_positions()[:, [ankle, H36M17.index("right_ankle")], 2].min(axis=1)
+    drawn_feet = scene.positions[:, [ankle, H36M17.index("right_ankle")], 2].min(axis=1)
+    assert np.abs(drawn_feet - exported_feet).max() < 0.05, "the drawn feet stand where the exported ones do"
 
 
 def test_a_pitched_camera_is_levelled():
@@ -98,7 +110,7 @@ def test_feet_stay_on_the_floor_of_a_leaning_performer_walking_towards_the_camer
     scene = scene_from_motion(Motion3D(joints, 30.0, trajectory=trajectory))
     feet = scene.positions[:, [H36M17.index("left_ankle"), H36M17.index("right_ankle")], 2].min(axis=1)
     assert abs(feet[:20].min() - feet[-20:].min()) < 0.03, "the lowest foot is as high at the end as at the start"
-    assert abs(feet.min() - scene.floor_height) < 0.03
+    assert 0.0 <= feet.min() - scene.floor_height < 0.12, "the ankle rests at ankle height over the floor"
 
 
 def test_front_view_shows_the_performer_as_the_video_camera_did():
@@ -241,7 +253,7 @@ def test_contact_sheet_is_columns_by_rows_tiles_of_video_above_3d(tmp_path):
 
 
 def test_contact_sheet_of_real_mocap_animation(tmp_path):
-    bvh = pytest.importorskip("retarget.bvh")
+    bvh = pytest.importorskip("videopose.core.bvh")
     clip = SHARED / "mocap" / "cmu" / "cc" / "005" / "005_01.bvh"  # a walk
     if not clip.exists():
         pytest.skip(f"shared mocap missing: {clip}")

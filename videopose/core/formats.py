@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from videopose.errors import VideoposeError
-from videopose.fileio import load_npz, save_npz
-from videopose.layouts import get_layout
+from videopose.core.errors import VideoposeError
+from videopose.core.fileio import load_npz, save_npz
+from videopose.core.layouts import get_layout
 
 
 @dataclass(frozen=True)
@@ -133,3 +135,48 @@ class Motion3D:
             trajectory=data.get("trajectory"),
             extras={key[len("extra_"):]: value for key, value in data.items() if key.startswith("extra_")},
         )
+
+
+# Arrays that tell the three videopose .npz files apart (docs/formats.md).
+_NPZ_KINDS = (("animation", "local_quats_xyzw"), ("motion", "joints_3d"), ("keypoints", "keypoints"))
+# Second suffixes that name what a file holds: walk.motion.npz, walk.keypoints.npz -> the clip "walk".
+_KIND_SUFFIXES = (".animation.npz", ".motion.npz", ".anim.npz", ".keypoints.npz", ".npz", ".bvh")
+
+
+def npz_kind(path: str | os.PathLike) -> str:
+    """``"animation"``, ``"motion"`` or ``"keypoints"`` from the names of the arrays an ``.npz`` holds
+    (read from the archive's index: nothing is loaded)."""
+    source = Path(path)
+    try:
+        with zipfile.ZipFile(source) as archive:
+            keys = {Path(name).stem for name in archive.namelist()}
+    except (zipfile.BadZipFile, OSError) as error:
+        raise VideoposeError(f"{source} is not a readable .npz ({error}): is it a videopose file?") from error
+    for kind, key in _NPZ_KINDS:
+        if key in keys:
+            return kind
+    raise VideoposeError(
+        f"{source} holds neither an animation (local_quats_xyzw), a motion (joints_3d) nor keypoints; "
+        f"it has: {', '.join(sorted(keys)) or 'nothing'}"
+    )
+
+
+def load_motion_or_animation(path: str | os.PathLike):
+    """A :class:`Motion3D` (from ``lift``) or an :class:`~videopose.core.animation.Animation` (from
+    ``retarget``/``run``), told apart by :func:`npz_kind`."""
+    from videopose.core.animation import Animation
+
+    kind = npz_kind(path)
+    if kind == "keypoints":
+        raise VideoposeError(f"{path} is neither a motion (joints_3d, from lift) nor an animation (local_quats_xyzw, "
+                             "from retarget): it holds 2D keypoints")
+    return Motion3D.load(path) if kind == "motion" else Animation.load(path)
+
+
+def clip_name(path: str | os.PathLike) -> str:
+    """``walk.motion.npz`` -> ``walk``: the clip a file belongs to (armature, action and output names)."""
+    name = Path(path).name
+    for suffix in _KIND_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)] or name
+    return Path(path).stem

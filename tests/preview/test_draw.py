@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lifter.draw import (
+from videopose.preview.draw import (
     CENTRE_BGR, LEFT_BGR, RIGHT_BGR, draw_skeleton_2d, draw_text_banner, edge_colors, layout_from_parents,
     side_colors,
 )
-from videopose.errors import VideoposeError
-from videopose.layouts import COCO17, H36M17
+from videopose.core.errors import VideoposeError
+from videopose.core.layouts import COCO17, H36M17
 
 
 def _coco_pose(visible: dict[str, tuple[float, float]], score: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,13 @@ from typing import Iterator
 
 import numpy as np
 
-from videopose.errors import VideoposeError
+from videopose.core.errors import VideoposeError
+
+
+def refuse_existing(path: str | os.PathLike | None, overwrite: bool) -> None:
+    """Raise before any work is done when ``path`` exists and ``overwrite`` is off (None: nothing to check)."""
+    if path is not None and not overwrite and Path(path).exists():
+        raise VideoposeError(f"{path} already exists: pass --overwrite (or choose another name) to replace it")
 
 
 @contextlib.contextmanager
@@ -22,8 +28,7 @@ def atomic_output(path: str | os.PathLike, overwrite: bool = True) -> Iterator[P
     With ``overwrite=False`` an existing ``path`` is an error before any work is done.
     """
     target = Path(path)
-    if not overwrite and target.exists():
-        raise VideoposeError(f"{target} already exists: pass --overwrite (or choose another name) to replace it")
+    refuse_existing(target, overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".partial{target.suffix}", dir=target.parent)
     os.close(handle)

@@ -12,10 +12,10 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.spatial.transform import Rotation
 
-from retarget.animation import Skeleton, forward_kinematics
-from retarget.ik import two_bone_ik
-from videopose.formats import Motion3D
-from videopose.layouts import H36M17
+from videopose.core.animation import Skeleton, forward_kinematics
+from videopose.retarget.ik import two_bone_ik
+from videopose.core.formats import Motion3D
+from videopose.core.layouts import H36M17
 
 # A symmetric adult (metres, Z up, facing -Y, left +X); hips set low and back, shoulders low and back,
 # the neck leaning forward: rest shapes unlike the solver's own so tests show they are measured.

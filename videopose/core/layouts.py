@@ -7,11 +7,13 @@ OpenPose and MediaPipe), so converting between 2D layouts is a lookup by name
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
-from videopose.errors import VideoposeError
+from videopose.core.errors import VideoposeError
 
 
 @dataclass(frozen=True)
@@ -150,3 +152,38 @@ def convert_layout(
         )
     order = np.array([source.names.index(name) for name in target.names])
     return keypoints[:, order], scores[:, order]
+
+
+# ------------------------------------------------------------------------------- sides from names
+
+def _side_of_name(name: str, names: frozenset[str]) -> int:
+    short = name.split(":")[-1]                       # "mixamorig:LeftArm" -> "LeftArm"
+    lower = short.lower()
+    if "left" in lower:                               # left_hip, LeftUpLeg, Left_Knee
+        return -1
+    if "right" in lower:
+        return 1
+    tokens = set(re.split(r"[^a-z0-9]+", lower))      # thigh.L, thigh_l, L_Hip, CC_Base_L_Thigh
+    if "l" in tokens:
+        return -1
+    if "r" in tokens:
+        return 1
+    # A bare one-letter prefix (CMU's lfemur / rfemur) only when the mirrored joint exists.
+    prefix = name[: len(name) - len(short)]
+    for letter, side, twin_letter in (("l", -1, "r"), ("r", 1, "l")):
+        if len(lower) > 2 and lower[0] == letter and lower[1].isalpha():
+            twin = (twin_letter.upper() if short[0].isupper() else twin_letter) + short[1:]
+            if prefix + twin in names:
+                return side
+    return 0
+
+
+def joint_sides(names: Sequence[str]) -> np.ndarray:
+    """(joints,) -1 for the performer's left, +1 for right, 0 for the centre line, from joint names.
+
+    Understands ``left_hip``, ``LeftUpLeg``, ``mixamorig:LeftArm``, one-letter words (``thigh.L``,
+    ``thigh_l``, ``L_Hip``, ``CC_Base_L_Thigh``) and, when the mirrored joint exists, one-letter
+    prefixes (CMU's ``lfemur``/``rfemur``).
+    """
+    name_set = frozenset(names)
+    return np.array([_side_of_name(name, name_set) for name in names], dtype=np.int64)

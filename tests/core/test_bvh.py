@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from bvh import Bvh
 
-from retarget.bvh import Z_UP_FROM_Y_UP, read_bvh, write_bvh
-from videopose.errors import VideoposeError
+from videopose.core.bvh import Z_UP_FROM_Y_UP, read_bvh, write_bvh
+from videopose.core.errors import VideoposeError
 
 
 def _elementary(axis: str, degrees: float) -> np.ndarray:

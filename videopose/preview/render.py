@@ -3,15 +3,15 @@
 Like the demo videos of VideoPose3D (Pavllo et al. 2019): input video with the 2D keypoints on the
 left, the 3D skeleton seen by an orbiting virtual camera on the right.  The 3D view is drawn with
 OpenCV (a perspective projection, ground grid, floor shadow, bones in painter's order) rather than
-matplotlib, so a 1,000-frame preview takes seconds.  Colours follow :mod:`lifter.draw`: the
+matplotlib, so a 1,000-frame preview takes seconds.  Colours follow :mod:`videopose.preview.draw`: the
 performer's left is blue, right orange, centre green.
 
-Two inputs are drawn in 3D:
-- :class:`videopose.formats.Motion3D` (camera frame: x right, y down, z forward): turned into a Z-up
-  world (x -> X, z -> Y, -y -> Z), then levelled so the performer's average ankle-to-head direction
-  is vertical (a tilted camera otherwise tilts the floor) and, with a trajectory, so the ground the
-  feet travel over is flat;
-- :class:`retarget.animation.Animation` (already Z-up world): its forward-kinematics positions.
+Both inputs are drawn in the one world frame of the export (Z up, floor at z = 0):
+- :class:`videopose.core.formats.Motion3D` (camera frame): the lifted joints placed by the retargeter's
+  world frame and root path (:func:`videopose.retarget.solve.motion_in_world`), so the preview shows the
+  floor and the up axis that the BVH/FBX/Blender clip gets;
+- :class:`videopose.core.animation.Animation` (already in that world): its forward-kinematics positions.
+The 3D view's azimuth 0 looks from where the video camera was.
 """
 
 from __future__ import annotations
@@ -26,18 +26,19 @@ from typing import Iterator
 
 import cv2
 import numpy as np
-from scipy.spatial.transform import Rotation
 
-from lifter.draw import (
-    default_thickness, draw_segments, draw_skeleton_2d, draw_text_banner, edge_colors, joint_sides,
+from videopose.preview.draw import (
+    default_thickness, draw_segments, draw_skeleton_2d, draw_text_banner, edge_colors,
     layout_from_parents, side_colors,
 )
-from retarget.animation import Animation
-from videopose.errors import VideoposeError
-from videopose.fileio import atomic_output
-from videopose.formats import Keypoints2D, Motion3D
-from videopose.layouts import Layout, get_layout
-from videopose.progress import ProgressCallback, no_progress
+from videopose.core.animation import Animation
+from videopose.core.errors import VideoposeError
+from videopose.core.fileio import atomic_output, refuse_existing
+from videopose.core.formats import Keypoints2D, Motion3D
+from videopose.core.layouts import Layout, get_layout, joint_sides
+from videopose.core.progress import ProgressCallback, no_progress
+from videopose.lifter.video import iter_frames_with_times
+from videopose.retarget.solve import motion_in_world
 
 _BACKGROUND_TOP_BGR = (58, 50, 44)
 _BACKGROUND_BOTTOM_BGR = (30, 27, 25)
@@ -62,101 +63,43 @@ class Scene3D:
     fps: float
     floor_height: float
     contacts: np.ndarray | None = None
+    video_azimuth_deg: float = 0.0  # where the video camera was, about Z (0 = at -Y)
 
     @property
     def num_frames(self) -> int:
         return int(self.positions.shape[0])
 
 
-def camera_to_world(points: np.ndarray) -> np.ndarray:
-    """(..., 3) camera frame (x right, y down, z forward) -> Z-up world (X right, Y forward, Z up)."""
-    points = np.asarray(points)
-    return np.stack([points[..., 0], points[..., 2], -points[..., 1]], axis=-1)
-
-
-def level_rotation(positions: np.ndarray, layout: Layout, max_tilt_deg: float = 45.0) -> np.ndarray:
-    """(3, 3) rotation that turns the performer's mean ankle-to-head direction to +Z.
-
-    positions: (frames, joints, 3) Z-up world.  A camera pitched down makes a standing person lean
-    in camera coordinates; this undoes it.  Identity when the layout lacks the joints or the mean
-    direction is more than ``max_tilt_deg`` from vertical (then the person is probably not upright).
-    """
-    names = layout.names
-    top_name = next((name for name in ("head", "neck_nose", "nose", "neck") if name in names), None)
-    if top_name is None or "left_ankle" not in names or "right_ankle" not in names:
-        return np.eye(3)
-    feet = 0.5 * (positions[:, names.index("left_ankle")] + positions[:, names.index("right_ankle")])
-    up = np.nanmean(positions[:, names.index(top_name)] - feet, axis=0)
-    if not np.isfinite(up).all() or np.linalg.norm(up) < 1e-6:
-        return np.eye(3)
-    up = up / np.linalg.norm(up)
-    angle = np.arccos(np.clip(up[2], -1.0, 1.0))
-    if np.degrees(angle) > max_tilt_deg or angle < 1e-6:
-        return np.eye(3)
-    axis = np.cross(up, [0.0, 0.0, 1.0])
-    return Rotation.from_rotvec(axis / np.linalg.norm(axis) * angle).as_matrix()
-
-
-def floor_rotation(positions: np.ndarray, min_travel_m: float = 1.0, max_tilt_deg: float = 30.0) -> np.ndarray:
-    """(3, 3) rotation that makes the ground under a travelling performer level.
-
-    positions: (frames, joints, 3) Z-up world.  The lowest joint of each frame traces the ground;
-    along each horizontal direction the performer travels more than ``min_travel_m``, a slope is
-    fitted to the lower half of those points (the feet in contact) and rotated away.  A body's
-    lean biases :func:`level_rotation` by a few degrees, which over metres of travel would lift
-    the feet off the floor.  Identity when the performer stays in place.
-    """
-    lowest = np.nanargmin(np.where(np.isfinite(positions[..., 2]), positions[..., 2], np.inf), axis=1)
-    ground = positions[np.arange(len(positions)), lowest]
-    ground = ground[np.isfinite(ground).all(axis=1)]
-    if len(ground) < 3:
-        return np.eye(3)
-    horizontal = ground[:, :2] - ground[:, :2].mean(axis=0)
-    _, directions = np.linalg.eigh(np.cov(horizontal.T))
-    travelled = [d for d in directions.T if np.ptp(horizontal @ d) > min_travel_m]
-    if not travelled:
-        return np.eye(3)
-    design = np.column_stack([horizontal @ d for d in travelled] + [np.ones(len(ground))])
-    heights, keep = ground[:, 2], np.ones(len(ground), bool)
-    for _ in range(2):
-        coefficients, *_ = np.linalg.lstsq(design[keep], heights[keep], rcond=None)
-        residuals = heights - design @ coefficients
-        keep = residuals <= np.median(residuals)
-    gradient = sum(slope * d for slope, d in zip(coefficients[:-1], travelled))
-    normal = np.array([-gradient[0], -gradient[1], 1.0])
-    normal /= np.linalg.norm(normal)
-    angle = np.arccos(np.clip(normal[2], -1.0, 1.0))
-    if angle < 1e-6 or np.degrees(angle) > max_tilt_deg:
-        return np.eye(3)
-    axis = np.cross(normal, [0.0, 0.0, 1.0])
-    return Rotation.from_rotvec(axis / np.linalg.norm(axis) * angle).as_matrix()
+def video_camera_azimuth(world_from_camera: np.ndarray) -> float:
+    """Degrees about world Z of the video camera as seen from the performer (0 = at -Y, as
+    :class:`OrbitCamera` counts): a lifted clip's front view is then the video's own view."""
+    position = -np.asarray(world_from_camera, dtype=np.float64)[:, 2]  # the camera sits against its view axis
+    if np.hypot(position[0], position[1]) < 1e-6:
+        return 0.0
+    return float(np.degrees(np.arctan2(position[0], -position[1])))
 
 
 def scene_from_motion(motion: Motion3D | Animation) -> Scene3D:
-    """The 3D scene of a lifted motion (levelled, root-relative unless it has a trajectory) or an animation."""
+    """The 3D scene of a lifted motion or an animation, in the export's world frame (Z up, floor at z = 0):
+    a Motion3D is placed by the retargeter's own world frame and root path (:func:`motion_in_world`)."""
+    world_from_camera = None
     if isinstance(motion, Animation):
         positions = motion.world_positions()
         layout = layout_from_parents(motion.skeleton.names, motion.skeleton.parents, "animation")
         contacts = None if motion.contacts is None else np.asarray(motion.contacts, dtype=bool)
         fps = motion.fps
+        world_from_camera = motion.extras.get("world_from_camera")
     elif isinstance(motion, Motion3D):
         layout = get_layout(motion.layout)
-        camera_points = motion.joints_3d.astype(np.float64)
-        if motion.trajectory is not None:
-            camera_points = camera_points + motion.trajectory[:, None, :]
-        positions = camera_to_world(camera_points)
-        positions = positions @ level_rotation(positions, layout).T
-        if motion.trajectory is not None:
-            positions = positions @ floor_rotation(positions).T
+        positions, world_from_camera = motion_in_world(motion)
         contacts, fps = None, motion.fps
     else:
         raise VideoposeError(f"cannot preview a {type(motion).__name__}: expected a Motion3D or an Animation")
     positions = np.asarray(positions, dtype=np.float64)
     if not np.isfinite(positions).any():
         raise VideoposeError("the motion holds no finite joint positions to draw")
-    # The floor: where the lowest joint usually is (a low percentile ignores a few bad frames).
-    floor_height = float(np.nanpercentile(np.nanmin(positions[..., 2], axis=1), 5))
-    return Scene3D(positions, layout, float(fps), floor_height, contacts)
+    azimuth = 0.0 if world_from_camera is None else video_camera_azimuth(world_from_camera)
+    return Scene3D(positions, layout, float(fps), 0.0, contacts, azimuth)
 
 
 @dataclass(frozen=True)
@@ -175,9 +118,10 @@ class OrbitCamera:
     fov_deg: float = 35.0
     view: str = "auto"
 
-    def rotation(self) -> np.ndarray:
-        """(3, 3) world -> camera rotation (rows: camera right, down, forward)."""
-        azimuth, elevation = np.radians(self.azimuth_deg), np.radians(self.elevation_deg)
+    def rotation(self, video_azimuth_deg: float = 0.0) -> np.ndarray:
+        """(3, 3) world -> camera rotation (rows: camera right, down, forward); azimuths count from
+        ``video_azimuth_deg``, where the video camera was."""
+        azimuth, elevation = np.radians(self.azimuth_deg + video_azimuth_deg), np.radians(self.elevation_deg)
         forward = -np.array([np.sin(azimuth) * np.cos(elevation), -np.cos(azimuth) * np.cos(elevation), np.sin(elevation)])
         right = np.cross(forward, [0.0, 0.0, 1.0])
         right /= np.linalg.norm(right)
@@ -194,7 +138,7 @@ class SkeletonView:
         if abs(camera.elevation_deg) >= 89:
             raise VideoposeError("elevation must be between -89 and 89 degrees")
         self.scene, self.width, self.height = scene, int(width), int(height)
-        self.rotation = camera.rotation()
+        self.rotation = camera.rotation(scene.video_azimuth_deg)
         self.focal = 0.5 * min(width, height) / np.tan(np.radians(camera.fov_deg) / 2)
         self.thickness = max(2, default_thickness(height, width))
         positions = scene.positions
@@ -322,24 +266,9 @@ def _vertical_gradient(height: int, width: int, top: tuple[int, int, int], botto
 # ------------------------------------------------------------------------------------------ video input
 
 def _open_frames(video_path: Path) -> Iterator[np.ndarray]:
-    """BGR frames of a video, through the detection module's reader (which applies rotation) when present."""
-    try:
-        from lifter.video import iter_frames
-    except ImportError:
-        iter_frames = None
-    if iter_frames is not None:
-        for frame_rgb in iter_frames(video_path):
-            yield cv2.cvtColor(np.asarray(frame_rgb), cv2.COLOR_RGB2BGR)
-        return
-    capture = cv2.VideoCapture(str(video_path))
-    try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                return
-            yield frame
-    finally:
-        capture.release()
+    """BGR frames of a video, through the detection module's reader (which applies rotation)."""
+    for frame, _ in iter_frames_with_times(video_path, rgb=False):
+        yield frame
 
 
 def _video_frame_count(video_path: Path) -> int:
@@ -462,12 +391,6 @@ def _inputs(
     return total, None, ""
 
 
-def _refuse_existing(path: Path, overwrite: bool) -> None:
-    """Fail before any rendering work (atomic_output checks again when writing)."""
-    if not overwrite and path.exists():
-        raise VideoposeError(f"{path} already exists: pass --overwrite (or choose another name) to replace it")
-
-
 def render_preview_video(
     motion: Motion3D | Animation,
     output_path: str | os.PathLike,
@@ -492,7 +415,7 @@ def render_preview_video(
         raise VideoposeError(f"preview video must be .mp4 (or .m4v, .mov), got {output_path.name}")
     if size < 64:
         raise VideoposeError(f"preview size must be at least 64 pixels, got {size}")
-    _refuse_existing(output_path, overwrite)
+    refuse_existing(output_path, overwrite)
     scene = scene_from_motion(motion)
     total, frames, source_name = _inputs(scene, video_path, keypoints)
     view_size = size - size % 2
@@ -559,7 +482,7 @@ def render_contact_sheet(
         raise VideoposeError(f"contact sheet must be a .png file, got {output_png.name}")
     if columns < 1 or rows < 1 or tile_width < 64:
         raise VideoposeError(f"contact sheet needs columns, rows >= 1 and tile_width >= 64 (got {columns}, {rows}, {tile_width})")
-    _refuse_existing(output_png, overwrite)
+    refuse_existing(output_png, overwrite)
     scene = scene_from_motion(motion)
     total, frames, source_name = _inputs(scene, video_path, keypoints)
     picks = np.unique(np.round(np.linspace(0, total - 1, columns * rows)).astype(int))
@@ -608,3 +531,40 @@ def render_contact_sheet(
         if not cv2.imwrite(str(temp_path), sheet):
             raise VideoposeError(f"OpenCV could not write {output_png}")
     return output_png
+
+
+def write_detection_preview(
+    video_path: str | os.PathLike, keypoints: Keypoints2D, output_path: str | os.PathLike,
+    progress: ProgressCallback | None = no_progress, overwrite: bool = True,
+) -> int:
+    """Write the video with the detected skeleton drawn on it (performer's left blue, right orange,
+    score as opacity; the full 33 landmarks when the file has them) to ``output_path`` (.mp4, atomic).
+    Returns the number of frames written."""
+    progress = progress or no_progress
+    if keypoints.source_keypoints is not None and keypoints.source_layout:
+        points, scores, layout = keypoints.source_keypoints, keypoints.source_scores, keypoints.source_layout
+    else:
+        points, scores, layout = keypoints.keypoints, keypoints.scores, keypoints.layout
+    frames = keypoints.num_frames
+    with atomic_output(output_path, overwrite=overwrite) as temp_path:
+        writer = cv2.VideoWriter(str(temp_path), cv2.VideoWriter_fourcc(*"mp4v"), float(keypoints.fps),
+                                 (int(keypoints.width), int(keypoints.height)))
+        if not writer.isOpened():
+            raise VideoposeError(f"cannot write a video to {output_path}: is the folder writable and the name .mp4?")
+        written = 0
+        try:
+            for index, (frame, _) in enumerate(iter_frames_with_times(video_path, rgb=False, max_frames=frames)):
+                if frame.shape[:2] != (keypoints.height, keypoints.width):
+                    raise VideoposeError(
+                        f"{video_path} is {frame.shape[1]}x{frame.shape[0]} but the keypoints were found on a "
+                        f"{keypoints.width}x{keypoints.height} video: is it the same clip?"
+                    )
+                image = draw_skeleton_2d(frame, points[index], scores[index], layout)
+                if not (scores[index] > 0).any():
+                    image = draw_text_banner(image, "no person", in_place=True)
+                writer.write(image)
+                written += 1
+                progress(written, frames, "")
+        finally:
+            writer.release()
+    return written

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from videopose.errors import VideoposeError
-from videopose.fileio import load_npz, save_npz
+from videopose.core.errors import VideoposeError
+from videopose.core.fileio import load_npz, save_npz
 
 
 @dataclass(frozen=True)
@@ -155,3 +155,13 @@ def forward_kinematics(
             world_matrices[:, joint] = world_matrices[:, parent] @ local_matrices[:, joint]
             world_positions[:, joint] = world_positions[:, parent] + world_matrices[:, parent] @ skeleton.offsets[joint]
     return world_positions, world_matrices
+
+
+def make_continuous(quats_xyzw: np.ndarray) -> np.ndarray:
+    """(frames, joints, 4) -> the same rotations with q or -q chosen so consecutive frames have dot >= 0."""
+    if len(quats_xyzw) < 2:
+        return quats_xyzw.copy()
+    dots = np.sum(quats_xyzw[1:] * quats_xyzw[:-1], axis=-1)
+    flips = np.where(dots < 0, -1.0, 1.0)
+    signs = np.concatenate([np.ones((1,) + flips.shape[1:]), np.cumprod(flips, axis=0)])
+    return quats_xyzw * signs[..., None]

@@ -14,53 +14,19 @@ costs well under a millisecond or two.
 
 from __future__ import annotations
 
-import re
 from typing import Sequence
 
 import cv2
 import numpy as np
 
-from videopose.errors import VideoposeError
-from videopose.layouts import Layout, get_layout
+from videopose.core.errors import VideoposeError
+from videopose.core.layouts import Layout, get_layout, joint_sides
 
 LEFT_BGR = (235, 140, 40)      # blue
 RIGHT_BGR = (30, 140, 250)     # orange
 CENTRE_BGR = (90, 200, 60)     # green
 _SUBPIXEL_BITS = 4             # cv2 ``shift``: coordinates in 1/16 pixel
 _SUBPIXEL = 1 << _SUBPIXEL_BITS
-
-
-def _side_of_name(name: str, names: frozenset[str]) -> int:
-    short = name.split(":")[-1]                       # "mixamorig:LeftArm" -> "LeftArm"
-    lower = short.lower()
-    if "left" in lower:                               # left_hip, LeftUpLeg, Left_Knee
-        return -1
-    if "right" in lower:
-        return 1
-    tokens = set(re.split(r"[^a-z0-9]+", lower))      # thigh.L, thigh_l, L_Hip, CC_Base_L_Thigh
-    if "l" in tokens:
-        return -1
-    if "r" in tokens:
-        return 1
-    # A bare one-letter prefix (CMU's lfemur / rfemur) only when the mirrored joint exists.
-    prefix = name[: len(name) - len(short)]
-    for letter, side, twin_letter in (("l", -1, "r"), ("r", 1, "l")):
-        if len(lower) > 2 and lower[0] == letter and lower[1].isalpha():
-            twin = (twin_letter.upper() if short[0].isupper() else twin_letter) + short[1:]
-            if prefix + twin in names:
-                return side
-    return 0
-
-
-def joint_sides(names: Sequence[str]) -> np.ndarray:
-    """(joints,) -1 for the performer's left, +1 for right, 0 for the centre line, from joint names.
-
-    Understands ``left_hip``, ``LeftUpLeg``, ``mixamorig:LeftArm``, one-letter words (``thigh.L``,
-    ``thigh_l``, ``L_Hip``, ``CC_Base_L_Thigh``) and, when the mirrored joint exists, one-letter
-    prefixes (CMU's ``lfemur``/``rfemur``).
-    """
-    name_set = frozenset(names)
-    return np.array([_side_of_name(name, name_set) for name in names], dtype=np.int64)
 
 
 def _side_bgr(side: int) -> tuple[int, int, int]:
@@ -90,7 +56,7 @@ def default_thickness(height: int, width: int) -> int:
 
 
 def layout_from_parents(names: Sequence[str], parents: Sequence[int], name: str = "skeleton") -> Layout:
-    """A drawable layout for any joint tree (e.g. a retargeted :class:`retarget.animation.Skeleton`)."""
+    """A drawable layout for any joint tree (e.g. a retargeted :class:`videopose.core.animation.Skeleton`)."""
     parents = tuple(int(p) for p in parents)
     edges = tuple((parent, child) for child, parent in enumerate(parents) if parent >= 0)
     return Layout(name, tuple(str(n) for n in names), edges, parents)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from retarget.animation import Animation, Skeleton, forward_kinematics
-from videopose.errors import VideoposeError
+from videopose.core.animation import Animation, Skeleton, forward_kinematics
+from videopose.core.errors import VideoposeError
 
 
 def _chain() -> Skeleton:
