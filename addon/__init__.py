@@ -22,18 +22,32 @@ _menus: list = []
 
 def register() -> None:
     """Preferences first (they need only Blender), so that in a Blender without the videopose packages
-    the user can point the add-on at the project's Python; the rest once those packages import."""
+    the user can point the add-on at the project's Python; the rest once those packages import, at once
+    or as soon as that Python is set (:func:`register_rest`). Kept preferences are put back first."""
     import bpy
 
-    from . import dependencies, preferences
+    from . import preferences
 
     for cls in preferences.CLASSES:
         bpy.utils.register_class(cls)
         _registered.append(cls)
-    if not dependencies.ensure_project_importable():
+    preferences.restore_kept(bpy.context)
+    if not register_rest():
         print("VideoPose: the videopose packages do not import in this Blender. Set 'videopose Python' in the "
-              "add-on's preferences to the Python where videopose is installed, then disable and enable the add-on.")
-        return
+              "add-on's preferences to the Python where videopose is installed.")
+
+
+def register_rest(python: str | None = None) -> bool:
+    """Register the operators, panels and scene settings if videopose imports (through ``python`` or the
+    preferred one); True when they are registered. Safe to call again."""
+    import bpy
+
+    from . import dependencies
+
+    if _menus or any(getattr(cls, "bl_idname", "") == "videopose.import_motion" for cls in _registered):
+        return True
+    if not dependencies.ensure_project_importable(bpy.path.abspath(python) if python else None):
+        return False
     from . import operators, panels, properties
 
     for cls in (*properties.CLASSES, *operators.CLASSES, *panels.CLASSES):
@@ -43,6 +57,7 @@ def register() -> None:
     for menu, function in panels.MENUS:
         menu.append(function)
         _menus.append((menu, function))
+    return True
 
 
 def unregister() -> None:

@@ -44,6 +44,12 @@ def create_armature(context: bpy.types.Context, animation: Animation, name: str)
     """
     skeleton = animation.skeleton
     heads, tails = posemath.rest_bone_layout(skeleton)
+    # A bone keyed with a location (the pelvis under a root bone on the floor) cannot be connected.
+    free = str(animation.extras["root_on_floor"]) if "root_on_floor" in animation.extras else None
+    if free in skeleton.names and skeleton.parents[skeleton.index(free)] == 0:
+        # ... nor lie on the root bone's axis, where Blender's FBX importer would connect it again: the root
+        # bone lies on the floor pointing forward (-Y).
+        tails[0] = heads[0] + np.array([0.0, -0.5, 0.0]) * np.linalg.norm(heads[skeleton.index(free)] - heads[0])
     object_mode(context)
     data = bpy.data.armatures.new(name)
     armature = bpy.data.objects.new(name, data)
@@ -62,7 +68,7 @@ def create_armature(context: bpy.types.Context, animation: Animation, name: str)
             parent = skeleton.parents[joint]
             if parent >= 0:
                 bone.parent = edit_bones[parent]
-                bone.use_connect = bool(np.allclose(tails[parent], heads[joint], atol=1e-9))
+                bone.use_connect = joint_name != free and bool(np.allclose(tails[parent], heads[joint], atol=1e-9))
             edit_bones.append(bone)
     finally:
         bpy.ops.object.mode_set(mode="OBJECT")
@@ -119,12 +125,20 @@ def write_action(
     animated = np.zeros(len(bones), dtype=bool)
     keyed_location = np.zeros(len(bones), dtype=bool)
     root_joint = animation.skeleton.names[0]
+    world_positions = world_positions.copy()
+    pelvis_joint = str(animation.extras["root_on_floor"]) if "root_on_floor" in animation.extras else None
+    if pelvis_joint in bone_map and bones[bone_map[pelvis_joint]].use_connect:
+        pelvis_joint = None  # a connected bone cannot move: the root carries the whole motion, as before
+    if pelvis_joint in bone_map:
+        # The root bone on the floor under the pelvis (horizontal root motion), the pelvis keyed with the height.
+        pelvis = world_positions[:, animation.skeleton.index(pelvis_joint)]
+        world_positions[:, 0] = np.column_stack([pelvis[:, 0], pelvis[:, 1], np.zeros(len(pelvis))])
     for joint_name, bone_name in bone_map.items():
         joint, bone = animation.skeleton.index(joint_name), bone_index[bone_name]
         rotations[:, bone] = object_rotation.T @ world_rotations[:, joint] @ object_rotation
         positions[:, bone] = (world_positions[:, joint] - object_translation) @ object_rotation / object_scale
         animated[bone] = True
-        keyed_location[bone] = joint_name == root_joint
+        keyed_location[bone] = joint_name in (root_joint, pelvis_joint)
     basis = posemath.pose_basis(rest, parents, rotations, positions, animated, keyed_location)
 
     action = bpy.data.actions.new(action_name)
@@ -199,3 +213,120 @@ def import_animation(
         raise
     set_scene_timing(context.scene, animation.fps, frame_start, animation.num_frames)
     return ImportResult(armature, action, frame_start, frame_start + animation.num_frames - 1, previous)
+
+
+# ---------------------------------------------------------------------------------------------- Rigify
+# Controls of a generated Rigify rig and the DEF bone whose motion each takes, in the order their parents
+# settle (each group is evaluated before the next is posed).
+RIGIFY_FK_LEVELS = (
+    (("torso", "DEF-spine"),),
+    (("hips", "DEF-spine"), ("chest", "DEF-spine.003")),
+    tuple((f"{part}_fk.{side}", f"DEF-{part}.{side}") for side in "LR" for part in ("thigh", "upper_arm"))
+    + (("neck", "DEF-spine.004"),),
+    tuple((f"{part}_fk.{side}", f"DEF-{part}.{side}") for side in "LR" for part in ("shin", "forearm"))
+    + (("head", "DEF-spine.006"),),
+    tuple((f"{part}_fk.{side}", f"DEF-{part}.{side}") for side in "LR" for part in ("foot", "hand")),
+    tuple((f"toe_fk.{side}", f"DEF-toe.{side}") for side in "LR"),
+)
+RIGIFY_FK_SWITCHES = ("thigh_parent.L", "thigh_parent.R", "upper_arm_parent.L", "upper_arm_parent.R")
+
+
+def rigify_def_skeleton(armature: bpy.types.Object):
+    """A generated Rigify rig's DEF bones as a Skeleton in the rigify preset's hierarchy (the rig parents
+    its DEF bones under mechanism bones), rest heads in world space from the rig (metres, Z up)."""
+    from videopose.core.animation import Skeleton
+    from videopose.retarget.rig_presets import rigify
+
+    rows = [joint for joint in rigify()["joints"] if joint["name"] in armature.data.bones]
+    names = [joint["name"] for joint in rows]
+    matrix_world = np.array(armature.matrix_world)
+    heads = {name: (matrix_world @ np.append(np.array(armature.data.bones[name].head_local), 1.0))[:3] for name in names}
+    parents = []
+    for joint in rows:
+        parent = joint["parent"]
+        while parent is not None and parent not in heads:
+            parent = next(row["parent"] for row in rigify()["joints"] if row["name"] == parent)
+        parents.append(parent)
+    index = {name: i for i, name in enumerate(names)}
+    offsets = np.array([heads[n] - (heads[p] if p else 0.0) for n, p in zip(names, parents)])
+    return Skeleton(tuple(names), tuple(index[p] if p else -1 for p in parents), offsets)
+
+
+def key_rigify_controls(context: bpy.types.Context, armature: bpy.types.Object, animation: Animation,
+                        action_name: str, frame_start: int = 1) -> ImportResult:
+    """Key a generated Rigify rig's FK controls (torso, hips, chest, neck, head, limbs' ``*_fk``) so its
+    DEF bones, which follow the controls through constraints, take ``animation`` (on
+    :func:`rigify_def_skeleton`'s DEF bones); the limbs are switched to FK (``IK_FK`` = 1).
+
+    The controls' parents are mechanism bones with constraints, so each frame is posed level by level
+    (:data:`RIGIFY_FK_LEVELS`) through ``pose_bone.matrix`` with the rig evaluated in between (about 35 ms
+    a frame on the human rig); the resulting channels are then written in bulk as for any armature.
+    """
+    object_mode(context)
+    try:
+        object_rotation, object_scale, object_translation = posemath.split_object_transform(
+            np.array(armature.matrix_world))
+    except ValueError as error:
+        raise VideoposeError(f"{error}: apply the armature's scale (Ctrl+A > Scale) and try again") from None
+    skeleton = animation.skeleton
+    positions, rotations = animation.world_transforms()
+    pose_bones = armature.pose.bones
+    for switch in RIGIFY_FK_SWITCHES:
+        if switch in pose_bones and "IK_FK" in pose_bones[switch]:
+            pose_bones[switch]["IK_FK"] = 1.0
+    if armature.animation_data is None:
+        armature.animation_data_create()
+    previous = armature.animation_data.action
+    armature.animation_data.action = None  # pose the controls without any action overriding them
+    targets = {}
+    for level in RIGIFY_FK_LEVELS:
+        for control, deform in level:
+            if control not in pose_bones or deform not in skeleton.names:
+                continue
+            joint = skeleton.index(deform)
+            rest = np.array(armature.data.bones[control].matrix_local)
+            rest_head_world = object_rotation @ rest[:3, 3] * object_scale + object_translation
+            # The control's head moves with its DEF bone (heads differ where the control pivots elsewhere).
+            head_world = positions[:, joint] + np.einsum("fij,j->fi", rotations[:, joint],
+                                                         rest_head_world - _rest_world(skeleton, joint, armature))
+            matrices = np.broadcast_to(np.eye(4), (animation.num_frames, 4, 4)).copy()
+            matrices[:, :3, :3] = object_rotation.T @ rotations[:, joint] @ object_rotation @ rest[:3, :3]
+            matrices[:, :3, 3] = (head_world - object_translation) @ object_rotation / object_scale
+            targets[control] = matrices
+    controls = [control for level in RIGIFY_FK_LEVELS for control, _ in level if control in targets]
+    basis = {control: np.empty((animation.num_frames, 4, 4)) for control in controls}
+    for frame in range(animation.num_frames):  # sequential: each level needs the rig evaluated below it
+        for level in RIGIFY_FK_LEVELS:
+            posed = [control for control, _ in level if control in targets]
+            for control in posed:
+                pose_bones[control].matrix = targets[control][frame].T.tolist()
+            context.view_layer.update()
+        for control in controls:
+            basis[control][frame] = np.array(pose_bones[control].matrix_basis)
+    action = bpy.data.actions.new(action_name)
+    slot = action.slots.new(id_type="OBJECT", name=armature.name)
+    if previous is not None and not previous.use_fake_user:
+        previous.use_fake_user = True
+    armature.animation_data.action = action
+    armature.animation_data.action_slot = slot
+    channelbag = action_ensure_channelbag_for_slot(action, slot)
+    frame_numbers = np.arange(frame_start, frame_start + animation.num_frames, dtype=np.float64)
+    for control in controls:
+        pose_bone = pose_bones[control]
+        pose_bone.rotation_mode = "QUATERNION"
+        quats_wxyz, locations = posemath.basis_to_channels(basis[control])
+        path = f'pose.bones["{bpy.utils.escape_identifier(control)}"]'
+        channels = [("rotation_quaternion", quats_wxyz)]
+        if not all(pose_bone.lock_location):
+            channels.append(("location", locations))
+        for prop, values in channels:
+            for index in range(values.shape[1]):
+                write_fcurve(channelbag, f"{path}.{prop}", index, control, frame_numbers, values[:, index])
+    set_scene_timing(context.scene, animation.fps, frame_start, animation.num_frames)
+    return ImportResult(armature, action, frame_start, frame_start + animation.num_frames - 1, previous)
+
+
+def _rest_world(skeleton, joint: int, armature: bpy.types.Object) -> np.ndarray:
+    """(3,) world rest head of a DEF joint (the skeleton's rest positions are root-relative)."""
+    root_world = np.array(armature.matrix_world) @ np.append(np.array(armature.data.bones[skeleton.names[0]].head_local), 1.0)
+    return skeleton.rest_positions()[joint] + root_world[:3]

@@ -36,19 +36,32 @@ class BatchItem:
 
 def plan_batch(input_dir: str | os.PathLike, output_dir: str | os.PathLike, overwrite: bool = False) -> list[BatchItem]:
     """Every video / motion / BVH directly in ``input_dir`` (sorted) with its ``output_dir/NAME.fbx``;
-    items whose output exists are marked ``skipped`` unless ``overwrite``. Keypoint files are ignored."""
+    items whose output exists are marked ``skipped`` unless ``overwrite``. Keypoint files are ignored.
+
+    Inputs that share a clip name (``clip.mp4``, ``clip.bvh``, ``clip.npz``) are named after their
+    whole file name instead (``clip_mp4.fbx``, ...), so no output is written twice; a name that still
+    collides marks the item ``failed``."""
     source_dir, target_dir = Path(input_dir), Path(output_dir)
     if not source_dir.is_dir():
         raise VideoposeError(f"input folder not found: {source_dir}")
-    items = []
+    sources = []
     for source in sorted(p for p in source_dir.iterdir() if p.is_file()):
         suffix = source.suffix.lower()
         if source.name.lower().endswith(".keypoints.npz") or source.name.startswith("."):
             continue
         kind = "video" if suffix in VIDEO_SUFFIXES else "motion" if suffix in MOTION_SUFFIXES else None
-        if kind is None:
+        if kind is not None:
+            sources.append((source, kind))
+    names = [clip_name(source).lower() for source, _ in sources]
+    items, taken = [], set()
+    for (source, kind), name in zip(sources, names):
+        stem = clip_name(source) if names.count(name) == 1 else source.name.replace(".", "_")
+        output = target_dir / f"{stem}.fbx"
+        if output.name.lower() in taken:
+            items.append(BatchItem(source, output, kind, "failed",
+                                   f"its output name {output.name} is taken by another input: rename the file"))
             continue
-        output = target_dir / f"{clip_name(source)}.fbx"
+        taken.add(output.name.lower())
         skip = output.exists() and not overwrite
         items.append(BatchItem(source, output, kind, "skipped" if skip else "pending",
                                "output exists (overwrite is off)" if skip else ""))

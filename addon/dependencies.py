@@ -13,6 +13,7 @@ import json
 import site
 import subprocess
 import sys
+from pathlib import Path
 
 _QUERY = "import json, sys, videopose.retarget; print(json.dumps(sys.path))"
 
@@ -26,13 +27,32 @@ def project_importable() -> bool:
 
 
 def _preferred_python() -> str | None:
+    """The Python set in the add-on's preferences, else the one kept from an earlier session (or None)."""
     try:
         import bpy
 
         addon = bpy.context.preferences.addons.get(__package__)
-        return bpy.path.abspath(videopose.addon.preferences.python_executable) if addon and videopose.addon.preferences else None
+        if addon is not None and addon.preferences is not None and addon.preferences.python_executable:
+            return bpy.path.abspath(addon.preferences.python_executable)
+        return str(kept_settings().get("python_executable") or "") or None
     except (ImportError, AttributeError):
         return None
+
+
+def kept_settings_path() -> Path:
+    """Where the add-on's preferences are kept between sessions and across disable/enable (``bpy``)."""
+    import bpy
+
+    return Path(bpy.utils.user_resource("CONFIG", path="videopose", create=True)) / "preferences.json"
+
+
+def kept_settings() -> dict:
+    """The kept preferences (``python_executable``, ``in_process``); {} when none are kept or readable."""
+    try:
+        data = json.loads(kept_settings_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def ensure_project_importable(python: str | None = None, timeout: float = 30.0) -> bool:
@@ -51,6 +71,11 @@ def ensure_project_importable(python: str | None = None, timeout: float = 30.0) 
         if entry and entry not in sys.path:
             site.addsitedir(entry)  # appends, and runs its .pth files (how `pip install -e .` is found)
     importlib.invalidate_caches()
+    if not project_importable():  # a folder already on the path whose .pth files never ran (python -S)
+        for entry in paths:
+            if entry in sys.path and any(Path(entry).glob("*.pth")):
+                site.addsitedir(entry)
+        importlib.invalidate_caches()
     return project_importable()
 
 

@@ -11,6 +11,9 @@ A folder of clips: :func:`videopose.addon.batch.batch_convert`.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,10 +55,18 @@ def apply_to_armature(context, animation, armature: bpy.types.Object, bone_map, 
     With a rig preset / bone-map JSON and the retargeter's rig support, the motion is first retargeted
     onto the armature's own rest pose (read by :func:`skeleton_from_armature`), so rigs in any rest pose
     and bone orientation work; with a dict (or without rig support) rotations are copied joint -> bone.
+    A generated Rigify rig (with no map, or ``rigify``) is keyed through its FK controls
+    (:func:`~videopose.addon.armature.key_rigify_controls`).
     """
+    from videopose.retarget.rigs import is_generated_rigify, load_rig, retarget_to_rig
+
     from . import rigmap
 
     context.view_layer.update()  # matrix_world of a just-linked or just-moved object is stale until then
+    if bone_map in (None, "", "rigify") and is_generated_rigify(bone.name for bone in armature.data.bones):
+        # Its DEF bones follow its controls through constraints: the motion goes onto the FK controls.
+        rig = load_rig("rigify", skeleton=armature_module.rigify_def_skeleton(armature))
+        return armature_module.key_rigify_controls(context, armature, retarget_to_rig(animation, rig), name)
     animation, mapping = rigmap.animation_for_armature(animation, skeleton_from_armature(armature), bone_map)
     return armature_module.import_animation(context, animation, name, armature=armature, bone_map=mapping)
 
@@ -126,8 +137,36 @@ def export_animation_file(animation, output: str | os.PathLike, preset: str = "b
         try:
             scene.collection.objects.link(result.armature)
             armature_module.set_scene_timing(scene, animation.fps, result.frame_start, animation.num_frames)
-            with atomic_output(target, overwrite=overwrite) as temporary:
-                bpy.data.libraries.write(str(temporary), {scene}, fake_user=True, compress=True)
+            with tempfile.TemporaryDirectory(prefix="videopose-blend-") as folder, \
+                    atomic_output(target, overwrite=overwrite) as temporary:
+                partial = Path(folder) / "partial.blend"
+                bpy.data.libraries.write(str(partial), {scene}, fake_user=True, compress=True)
+                save_as_full_blend(partial, Path(temporary))
         finally:
             bpy.data.scenes.remove(scene)
     return target
+
+
+_RESAVE = ("import bpy, sys; bpy.context.preferences.filepaths.save_version = 0; "  # no .blend1 backup
+           "bpy.ops.wm.open_mainfile(filepath=sys.argv[-2], load_ui=False); "
+           "bpy.ops.wm.save_as_mainfile(filepath=sys.argv[-1], compress=True, relative_remap=False)")
+
+
+def save_as_full_blend(partial: Path, output: Path) -> None:
+    """A ``bpy.data.libraries.write`` file (data only) -> a full ``.blend`` at ``output``.
+
+    ``libraries.write`` writes no window manager or file globals, so Blender opens its files with the
+    warning "Library file, loading empty scene" and no UI of their own. Only a full save writes those,
+    and a full save in this session would also write everything else the session holds: a fresh
+    Blender opens the data-only file (with its factory UI) and saves it whole (~1 s).
+    """
+    binary = bpy.app.binary_path  # Blender's executable; empty in the bpy module (plain Python)
+    command = ([binary, "-b", "--factory-startup", "--python-expr", _RESAVE, "--", str(partial), str(output)]
+               if binary else [sys.executable, "-c", _RESAVE, str(partial), str(output)])
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise VideoposeError(f"could not start Blender to write {output.name} ({error})") from error
+    if completed.returncode != 0 or not output.is_file():
+        tail = (completed.stderr or completed.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise VideoposeError(f"Blender could not write {output.name}: {tail[0]}")

@@ -31,6 +31,8 @@ class VIDEOPOSE_PT_main(bpy.types.Panel):
                 column.label(text="Select an armature", icon="ERROR")
         column.prop(settings, "smoothing")
         column.prop(settings, "foot_lock")
+        column.prop(settings, "performer_height")
+        column.prop(settings, "field_of_view")
         column.prop(settings, "device")
 
         column = layout.column(align=True)

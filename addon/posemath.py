@@ -29,7 +29,8 @@ def rest_bone_layout(skeleton: Skeleton, min_length: float = 0.02) -> tuple[np.n
     Heads sit on the joints. A tail points at the joint's child (the centred one, e.g. the spine rather
     than a hip, when there are several); a leaf or a bone whose child sits on its head continues its
     parent's direction with half the parent's length (at least ``min_length``), since Blender drops
-    zero-length bones.
+    zero-length bones, except a leaf ankle (a foot without toe joints), which points forward (-Y) level
+    with its head, as a foot lies, instead of down through the floor.
     """
     heads = skeleton.rest_positions()
     heads = heads - np.array([0.0, 0.0, heads[:, 2].min()])
@@ -46,6 +47,8 @@ def rest_bone_layout(skeleton: Skeleton, min_length: float = 0.02) -> tuple[np.n
         length = np.linalg.norm(direction)
         if length < 1e-9:
             direction, length = np.array([0.0, 0.0, 1.0]), 2 * min(0.1, max(min_length, 0.05))
+        if skeleton.names[joint].endswith("ankle"):
+            direction = np.array([0.0, -1.0, 0.0]) * length
         tails[joint] = heads[joint] + direction / length * max(0.5 * length, min_length)
     return heads, tails
 

@@ -36,6 +36,12 @@ class VIDEOPOSE_PG_settings(bpy.types.PropertyGroup):
     smoothing: bpy.props.FloatProperty(name="Smoothing", min=0.0, max=10.0, default=_DEFAULT_SMOOTHING,
                                        description="Rotation smoothing strength for motion files and videos (0 = off)")
     foot_lock: bpy.props.BoolProperty(name="Foot lock", default=True, description="Pin feet during ground contact")
+    performer_height: bpy.props.FloatProperty(
+        name="Performer height", min=0.5, max=2.6, default=1.70, unit="LENGTH",
+        description="The performer's height: scales the skeleton and sets the camera distance")
+    field_of_view: bpy.props.FloatProperty(
+        name="Camera FOV", min=0.0, max=170.0, default=0.0,
+        description="The video camera's diagonal field of view in degrees (0 = 70, a phone or webcam)")
     device: bpy.props.EnumProperty(name="Device", items=[("auto", "Auto", ""), ("cpu", "CPU", ""), ("cuda", "CUDA", "")])
     fbx_preset: bpy.props.EnumProperty(name="FBX preset", items=[(n, n.capitalize(), "") for n in FBX_PRESETS])
     batch_input: bpy.props.StringProperty(name="Input folder", subtype="DIR_PATH")
@@ -45,7 +51,8 @@ class VIDEOPOSE_PG_settings(bpy.types.PropertyGroup):
     def retarget_settings(self):
         from videopose.retarget.pipeline import RetargetOptions
 
-        return RetargetOptions.chosen(None if self.rig == "NONE" else self.rig, float(self.smoothing), self.foot_lock)
+        return RetargetOptions.chosen(None if self.rig == "NONE" else self.rig, float(self.smoothing), self.foot_lock,
+                                      float(self.performer_height), float(self.field_of_view) or None)
 
     def bone_map_spec(self) -> str | None:
         if self.bone_map_file:

@@ -38,14 +38,22 @@ def load_animation(path: str | os.PathLike, settings: RetargetOptions = Retarget
         return retarget_animation(animation, settings.rig) if settings.rig else animation
     from videopose.core.formats import Motion3D
 
-    return motion_to_animation(Motion3D.load(source), settings)
+    from videopose.core.formats import Keypoints2D, clip_name
+
+    motion = Motion3D.load(source)
+    beside = source.with_name(f"{clip_name(source)}.keypoints.npz")  # as `videopose run` keeps them
+    keypoints = Keypoints2D.load(beside) if beside.is_file() else None
+    if keypoints is not None and keypoints.num_frames != motion.num_frames:
+        keypoints = None
+    return motion_to_animation(motion, settings, keypoints)
 
 
-def motion_to_animation(motion, settings: RetargetOptions = RetargetOptions()):
-    """Motion3D -> Animation through the retargeter (bone rotations, root motion, foot lock, rig)."""
+def motion_to_animation(motion, settings: RetargetOptions = RetargetOptions(), keypoints=None):
+    """Motion3D -> Animation through the retargeter (bone rotations, root motion, foot lock, rig); grounded
+    in the camera when the 2D ``keypoints`` it was lifted from are given."""
     from videopose.retarget.pipeline import retarget_motion
 
-    return retarget_motion(motion, settings)
+    return retarget_motion(motion, settings, keypoints=keypoints)
 
 
 def retarget_animation(animation, rig: str):

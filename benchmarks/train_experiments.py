@@ -171,7 +171,7 @@ def write_report(results: dict[str, dict], settings: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="/tmp/vp/cmu.npz", help="dataset from `videopose prepare-data` (or a BVH folder)")
+    parser.add_argument("--data", default="/tmp/vp/mocap.npz", help="dataset from `videopose prepare-data` (or a mocap folder)")
     parser.add_argument("--work", default="/tmp/vp/experiments", help="run folders (cached results)")
     parser.add_argument("--channels", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=8)

@@ -119,3 +119,55 @@ def project_to_2d_linear(points_camera: ArrayOrTensor, intrinsics: ArrayOrTensor
     depth = points_camera[..., 2:3]
     depth = depth.clamp(min=1e-6) if isinstance(points_camera, torch.Tensor) else np.clip(depth, 1e-6, None)
     return focal * points_camera[..., :2] / depth + center
+
+
+# ---------------------------------------------------------------------------------------------- camera motion
+MOVING_CAMERA_SPEED = 0.02  # background motion, frame diagonals per second, above which the camera moves
+
+
+def person_boxes(keypoints: np.ndarray, scores: np.ndarray, grow: float = 0.2, min_score: float = 0.3) -> np.ndarray:
+    """(frames, joints, 2) pixels and (frames, joints) scores -> (frames, 4) boxes [x0, y0, x1, y1] around the
+    confident joints, grown by ``grow`` of their size on each side (NaN where no joint is confident)."""
+    points = np.where((scores >= min_score)[..., None] & np.isfinite(keypoints), keypoints, np.nan)
+    known = np.isfinite(points).all(axis=-1).any(axis=1)
+    low = np.full((len(points), 2), np.nan)
+    high = np.full((len(points), 2), np.nan)
+    low[known], high[known] = np.nanmin(points[known], axis=1), np.nanmax(points[known], axis=1)
+    margin = grow * (high - low) + 10.0
+    return np.concatenate([low - margin, high + margin], axis=1)
+
+
+def background_motion(video_path, keypoints, step: int = 2, max_side: int = 480, max_pairs: int = 60) -> float:
+    """How fast the background moves in a video, frame diagonals per second (median over frame pairs of the
+    median Lucas-Kanade flow of corners outside the performer's box; ~0.005 for a tripod, above
+    :data:`MOVING_CAMERA_SPEED` for a pan or a hand-held camera). ``keypoints``: the clip's Keypoints2D
+    (its boxes mask the performer). Reads every ``step``-th frame of up to ``max_pairs`` pairs, at ``max_side`` px."""
+    import cv2
+
+    from videopose.lifter.video import iter_frames_with_times
+
+    boxes = person_boxes(np.asarray(keypoints.keypoints, dtype=np.float64), np.asarray(keypoints.scores))
+    speeds: list[float] = []
+    previous = None
+    for index, (frame, seconds) in enumerate(iter_frames_with_times(video_path, rgb=False)):
+        if index % step or index >= len(boxes):
+            continue
+        scale = min(1.0, max_side / max(frame.shape[:2]))
+        gray = cv2.cvtColor(cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+        mask = np.full(gray.shape, 255, np.uint8)
+        if np.isfinite(boxes[index]).all():
+            x0, y0, x1, y1 = np.clip(np.round(boxes[index] * scale), 0, [gray.shape[1], gray.shape[0]] * 2).astype(int)
+            mask[y0:y1, x0:x1] = 0
+        if previous is not None:
+            old_gray, old_mask, old_seconds = previous
+            corners = cv2.goodFeaturesToTrack(old_gray, 200, 0.01, 8, mask=old_mask)
+            if corners is not None and len(corners) >= 8 and seconds > old_seconds:
+                moved, status, _ = cv2.calcOpticalFlowPyrLK(old_gray, gray, corners, None)
+                good = status[:, 0] == 1
+                if good.sum() >= 8:
+                    flow = np.linalg.norm((moved - corners)[good, 0], axis=1)
+                    speeds.append(float(np.median(flow)) / np.hypot(*gray.shape) / (seconds - old_seconds))
+            if len(speeds) >= max_pairs:
+                break
+        previous = (gray, mask, seconds)
+    return float(np.median(speeds)) if speeds else 0.0

@@ -205,6 +205,12 @@ def _strip_data_parallel(state: Mapping[str, Any]) -> dict[str, Any]:
 def _as_float32(state: Mapping[str, Any], path: Path, what: str) -> dict[str, torch.Tensor]:
     if not isinstance(state, Mapping) or not all(isinstance(tensor, torch.Tensor) for tensor in state.values()):
         raise VideoposeError(f"{path}: '{what}' is not a state dict of tensors; is this a lifter checkpoint?")
+    broken = [name for name, tensor in state.items()
+              if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+    if broken:
+        raise VideoposeError(f"{path}: the '{what}' weights hold NaN or infinite numbers ({', '.join(broken[:3])}"
+                             f"{' ...' if len(broken) > 3 else ''}): training diverged or the file is damaged; "
+                             "use another checkpoint")
     return {
         name: tensor.float() if tensor.is_floating_point() else tensor
         for name, tensor in _strip_data_parallel(state).items()
@@ -278,6 +284,13 @@ def _load_failure(error: Exception) -> str:
 
 
 def _torch_load(path: Path) -> Any:
+    with open(path, "rb") as stream:
+        magic = stream.read(4)
+    # torch.save writes a zip archive (PK..) since PyTorch 1.6; older files are a raw pickle (0x80).
+    if not (magic.startswith(b"PK\x03\x04") or magic.startswith(b"\x80")):
+        kind = "text" if all(32 <= byte < 127 or byte in (9, 10, 13) for byte in magic) else "another kind of data"
+        raise VideoposeError(f"cannot read lifter checkpoint {path}: it is not a PyTorch file (it starts with {kind}, {magic!r}): "
+                             "pass a .pt file saved by `videopose train` or VideoPose3D")
     try:
         with torch.serialization.safe_globals(_NUMPY_SAFE_GLOBALS):
             return torch.load(path, map_location="cpu", weights_only=True)

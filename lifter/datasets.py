@@ -7,7 +7,8 @@ order (H36M17 + five face points), Z up, metres. Clips from the VideoPose3D form
 head and neck (see :func:`complete_face_points`).
 
 The split is by clip and, where known, by subject, fixed and documented (docs/training.md):
-validation = CMU subject 007 (all its clips, cc skeleton) + :data:`VALIDATION_DAZ_CLIPS`;
+validation = CMU subject 07 (all its clips, every skeleton: ``cmu_07``, ``007`` in older datasets), HDM05
+actor ``mm`` (``hdm05_mm``) + :data:`VALIDATION_DAZ_CLIPS`;
 for Human3.6M, subjects S9 and S11 (the paper's protocol); HumanEva: the ``Validate/`` chunks.
 """
 
@@ -22,7 +23,7 @@ import numpy as np
 from videopose.core.errors import VideoposeError
 from videopose.core.fileio import load_npz, save_npz
 
-VALIDATION_SUBJECTS = ("007", "S9", "S11")
+VALIDATION_SUBJECTS = ("cmu_07", "007", "hdm05_mm", "S9", "S11")
 VALIDATION_DAZ_CLIPS = ("daz/martial/03", "daz/indian/04", "daz/salsa/01", "daz/salsa/16")
 # Human3.6M's 32-joint skeleton -> the 17 joints VideoPose3D uses (its order = H36M17 here).
 H36M32_TO_17 = np.array([0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27])
@@ -88,7 +89,8 @@ class MocapDataset:
 def is_validation_clip(clip: MocapClip) -> bool:
     """The fixed split (module docstring): validation subjects, the listed daz clips and HumanEva's
     ``Validate/`` chunks."""
-    return (clip.subject in VALIDATION_SUBJECTS or clip.name in VALIDATION_DAZ_CLIPS
+    return (clip.subject in VALIDATION_SUBJECTS or any(clip.name == name or clip.name.endswith("/" + name)
+                                                       for name in VALIDATION_DAZ_CLIPS)
             or clip.subject.startswith("Validate/"))
 
 
@@ -104,48 +106,132 @@ def split_dataset(dataset: MocapDataset) -> tuple[MocapDataset, MocapDataset]:
     return MocapDataset(train), MocapDataset(validation)
 
 
-def _clip_identity(bvh_path: Path, root: Path) -> tuple[str, str]:
-    """-> (clip name 'daz/salsa/01', subject) from the path below the dataset root."""
-    relative = bvh_path.relative_to(root).with_suffix("")
+# Leading frames to drop per clip, for the known flaws of the sources (../shared/mocap/cmu/README.md): the
+# papagina Daz clips (daz/<style>/NN.bvh) still blend out of an added T-pose in their first frames.
+T_POSE_BLEND_FRAMES = 2
+MOCAP_SUFFIXES = (".bvh", ".amc")
+
+
+def _clip_identity(path: Path, root: Path) -> tuple[str, str]:
+    """-> (clip name, subject) from the path below the dataset root.
+
+    Names are the path without suffix ('cmu/daz/salsa/01', or 'daz/salsa/01' below ``cmu/``). Subjects:
+    ``cmu_NN`` for CMU folders named by subject (cc/NNN, daz/NN, asf/NN, asfbvh/NN), ``hdm05_<actor>``,
+    else the parent folder (the papagina styles, whose CMU subject is unknown).
+    """
+    relative = path.relative_to(root).with_suffix("")
     parts = relative.parts
     name = "/".join(parts)
-    if len(parts) >= 3 and parts[-3] == "cc":
-        return name, parts[-2]
+    if len(parts) >= 2 and parts[-2].isdigit() and len(parts) >= 3 and parts[-3] in ("cc", "daz", "asf", "asfbvh"):
+        return name, f"cmu_{int(parts[-2]):02d}"
+    if len(parts) >= 3 and parts[-3] == "hdm05":
+        return name, f"hdm05_{parts[-2]}"
     if len(parts) >= 2:
         return name, "/".join(parts[:-1])
     return name, "unknown"
 
 
 def find_bvh_files(directory: str | os.PathLike) -> list[Path]:
+    """Every motion file (.bvh, .amc) under ``directory``, sorted; raises if there is none."""
     root = Path(directory)
     if not root.is_dir():
-        raise VideoposeError(f"BVH folder not found: {root}")
-    files = sorted(root.rglob("*.bvh"))
+        raise VideoposeError(f"mocap folder not found: {root}")
+    files = sorted(path for path in root.rglob("*") if path.suffix.lower() in MOCAP_SUFFIXES)
     if not files:
-        raise VideoposeError(f"no .bvh files under {root}")
+        raise VideoposeError(f"no .bvh or .amc files under {root}")
     return files
 
 
-def dataset_from_bvh(directory: str | os.PathLike, progress=None) -> MocapDataset:
-    """Read every BVH under ``directory`` -> MocapDataset of MOCAP_NAMES points (names relative to it)."""
-    from videopose.lifter.mocap import detect_skeleton_type, mocap_points
-    from videopose.core.bvh import read_bvh
+def _is_papagina(name: str, skeleton: str) -> bool:
+    parts = name.split("/")
+    return skeleton == "daz" and len(parts) >= 3 and parts[-3] == "daz" and not parts[-2].isdigit()
 
+
+def read_mocap_clip(path: Path, name: str, subject: str, skeleton: str | None = None, fps: float = 30.0) -> MocapClip:
+    """One BVH or AMC file -> MocapClip of MOCAP_NAMES points; errors name the file (and the missing joint)."""
+    from videopose.core.animation import Animation, Skeleton
+    from videopose.core.asf_amc import read_asf_amc
+    from videopose.core.bvh import read_bvh
+    from videopose.lifter.mocap import ASF_UNIT_M, detect_skeleton_type, mocap_points
+
+    try:
+        if path.suffix.lower() == ".amc":
+            animation = read_asf_amc(path, fps=fps)
+            detected = "asf"
+        else:
+            animation = read_bvh(path)
+            detected = detect_skeleton_type(animation.skeleton.names)
+        skeleton = skeleton or detected
+        if skeleton == "asfbvh":
+            # BVH in ASF units (1/0.45 inch), which the BVH unit detection does not list.
+            factor = ASF_UNIT_M / float(animation.extras.get("bvh_scale", 1.0))
+            old = animation.skeleton
+            animation = Animation(Skeleton(old.names, old.parents, old.offsets * factor), animation.local_quats_xyzw,
+                                  animation.root_positions * factor, animation.fps, extras=animation.extras)
+        points = mocap_points(animation, skeleton)
+    except VideoposeError as error:
+        raise VideoposeError(f"{path}: {error}") from None
+    if _is_papagina(name, skeleton):
+        points = points[T_POSE_BLEND_FRAMES:]
+    if not np.isfinite(points).all():
+        raise VideoposeError(f"{path}: forward kinematics gave NaN or infinite joint positions")
+    return MocapClip(name, points, animation.fps, subject, skeleton)
+
+
+def mocap_table(root: Path) -> list[dict[str, str]] | None:
+    """``root/clips.csv`` rows (path, skeleton, subject, ...) when it exists, else None."""
+    import csv
+
+    table = root / "clips.csv"
+    if not table.is_file():
+        return None
+    with open(table, newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    if rows and not {"path", "skeleton"} <= set(rows[0]):
+        raise VideoposeError(f"{table}: needs 'path' and 'skeleton' columns")
+    return rows
+
+
+def dataset_from_bvh(directory: str | os.PathLike, progress=None) -> MocapDataset:
+    """Every clip under ``directory`` -> MocapDataset of MOCAP_NAMES points (names relative to it).
+
+    With a ``clips.csv`` (../shared/mocap) its rows give the files, skeleton types and subjects (an empty
+    subject falls back to the folder); otherwise every .bvh and .amc below is read (the skeleton type
+    detected from the joint names; AMC files use the one .asf beside them). Sources: BVH (daz, cc,
+    asfbvh) and ASF/AMC (CMU, HDM05). The first frames of the papagina Daz clips are dropped (T-pose blend).
+    """
     root = Path(directory)
-    files = find_bvh_files(root)
+    rows = mocap_table(root)
+    if rows is None:
+        entries = [(path, *_clip_identity(path, root), None) for path in find_bvh_files(root)]
+    else:
+        entries = []
+        for row in rows:
+            path = root / row["path"]
+            if not path.is_file():
+                raise VideoposeError(f"{root / 'clips.csv'} lists {row['path']}, which is not there")
+            name, subject = _clip_identity(path, root)
+            entries.append((path, name, row.get("subject") or subject, row["skeleton"] or None))
     clips = []
-    for index, bvh_path in enumerate(files):
-        animation = read_bvh(bvh_path)
-        skeleton = detect_skeleton_type(animation.skeleton.names)
-        name, subject = _clip_identity(bvh_path, root)
-        clips.append(MocapClip(name, mocap_points(animation, skeleton), animation.fps, subject, skeleton))
+    for index, (path, name, subject, skeleton) in enumerate(entries):
+        clips.append(read_mocap_clip(path, name, subject, skeleton))
         if progress:
-            progress(index + 1, len(files), name)
+            progress(index + 1, len(entries), name)
     return MocapDataset(clips)
 
 
+def minutes_by_source(dataset: MocapDataset) -> dict[str, float]:
+    """Minutes of motion per source folder (the clip name's first parts: cmu/daz, cmu/cc, cmu/asf, hdm05...)."""
+    result: dict[str, float] = {}
+    for clip in dataset.clips:
+        parts = clip.name.split("/")
+        key = "hdm05" if parts[0] == "hdm05" else "/".join(parts[:2]) if parts[0] == "cmu" else parts[0]
+        result[key] = result.get(key, 0.0) + clip.points.shape[0] / clip.fps / 60
+    return dict(sorted(result.items()))
+
+
 def load_training_data(source: str | os.PathLike, progress=None) -> MocapDataset:
-    """A prepared dataset .npz, a VideoPose3D ``data_3d_*.npz``, or a folder of BVH files."""
+    """A prepared dataset .npz, a VideoPose3D ``data_3d_*.npz``, or a mocap folder (BVH, ASF/AMC, clips.csv)."""
     path = Path(source)
     if path.is_dir():
         return dataset_from_bvh(path, progress)
@@ -159,17 +245,20 @@ def load_training_data(source: str | os.PathLike, progress=None) -> MocapDataset
 
 
 # --- VideoPose3D public formats -------------------------------------------------------------------
-# Their .npz files hold Python dicts (pickled object arrays): loading needs allow_pickle=True, which
-# can execute code from a malicious file. Only load files you made or got from a source you trust.
+# Their .npz files hold Python dicts (pickled object arrays). They are read with the restricted
+# unpickler of videopose.core.fileio, which rebuilds numpy arrays, dicts, lists, strings and numbers
+# only: a pickle naming any other class (how a hostile file would run code) is refused.
 
 def _load_pickled_dict(path: Path, key: str) -> dict:
-    try:
-        with np.load(path, allow_pickle=True) as data:
-            if key not in data.files:
-                raise VideoposeError(f"{path} has no {key!r} (has {', '.join(data.files)}): not a VideoPose3D file")
-            return data[key].item()
-    except (OSError, ValueError) as error:
-        raise VideoposeError(f"cannot read VideoPose3D file {path}: {error}") from error
+    from videopose.core.fileio import load_plain_pickled_npz
+
+    arrays = load_plain_pickled_npz(path, what="VideoPose3D file")
+    if key not in arrays:
+        raise VideoposeError(f"{path} has no {key!r} (has {', '.join(arrays) or 'nothing'}): not a VideoPose3D file")
+    value = arrays[key].item() if arrays[key].dtype.hasobject and arrays[key].ndim == 0 else None
+    if not isinstance(value, dict):
+        raise VideoposeError(f"{path}: {key!r} must hold a dict of subject -> action -> arrays")
+    return value
 
 
 def load_videopose3d_3d(path: str | os.PathLike, fps: float = 50.0) -> MocapDataset:

@@ -2,8 +2,15 @@
 
 The 2D goes through the same code path as real use: synthetic pixels become a ``Keypoints2D`` (COCO17,
 the sampled image size) and are lifted by :func:`videopose.lifter.infer.lift_clips` (layout conversion,
-normalisation, edge padding, test-time flip). Cameras and noise come from ``seed`` only, so two
-checkpoints are compared on the same 2D. Errors in millimetres: MPJPE (protocol 1), P-MPJPE
+normalisation, edge padding, test-time flip).
+
+**The evaluation camera set** is fixed and documented: clip ``name`` is seen by ``cameras_per_clip`` cameras
+drawn by :func:`videopose.lifter.synthetic.place_cameras` from ``numpy.random.default_rng([seed, crc32(name), 0])``
+(so a clip's cameras depend on its name and the seed only, not on which other clips are evaluated), and
+its detector noise from a separate stream, ``default_rng([seed, crc32(name), 1])``: clean and
+detector-like runs see the same cameras, and two checkpoints the same 2D (:func:`evaluation_views`).
+Errors in millimetres: MPJPE (protocol 1, all 17 joints; the pelvis, root-relative, is 0 in both),
+``mpjpe_no_pelvis_mm`` (the 16 others), P-MPJPE
 (protocol 2, Procrustes-aligned), N-MPJPE (scale-aligned) and MPJVE (velocity error, mm per frame);
 with a trajectory model also ``trajectory_mm`` (mean distance of the predicted pelvis from the true
 one in the camera frame) and ``trajectory_depth_mm`` (its depth part alone). Joints that the detector
@@ -13,6 +20,7 @@ noise drops reach the lifter with score 0, as missing detections do.
 from __future__ import annotations
 
 import os
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,12 +28,12 @@ import numpy as np
 from videopose.lifter.camera import image_coordinates
 from videopose.lifter.datasets import MocapDataset, load_training_data, split_dataset
 from videopose.lifter.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
-from videopose.lifter.synthetic import NO_NOISE, DetectorNoise, synthesize
+from videopose.lifter.synthetic import NO_NOISE, DetectorNoise, SyntheticBatch, synthesize
 from videopose.core.errors import VideoposeError
 from videopose.core.formats import Keypoints2D
 from videopose.core.progress import ProgressCallback, no_progress
 
-METRICS = ("mpjpe_mm", "p_mpjpe_mm", "n_mpjpe_mm", "mpjve_mm")
+METRICS = ("mpjpe_mm", "mpjpe_no_pelvis_mm", "p_mpjpe_mm", "n_mpjpe_mm", "mpjve_mm")
 TRAJECTORY_METRICS = ("trajectory_mm", "trajectory_depth_mm")
 
 
@@ -40,9 +48,23 @@ class EvaluationResult:
         return {"overall": self.overall, "sequences": self.rows}
 
 
+def evaluation_rngs(name: str, seed: int = 0) -> tuple[np.random.Generator, np.random.Generator]:
+    """-> (camera stream, noise stream) of clip ``name``: the fixed evaluation set (module docstring)."""
+    key = zlib.crc32(name.encode("utf-8"))
+    return np.random.default_rng([seed, key, 0]), np.random.default_rng([seed, key, 1])
+
+
+def evaluation_views(name: str, points: np.ndarray, cameras_per_clip: int, noise: DetectorNoise,
+                     seed: int = 0) -> SyntheticBatch:
+    """One clip's (frames, 22, 3) world points seen by its fixed evaluation cameras -> SyntheticBatch."""
+    camera_rng, noise_rng = evaluation_rngs(name, seed)
+    return synthesize(camera_rng, np.repeat(points[None], cameras_per_clip, axis=0), noise, noise_rng=noise_rng)
+
+
 def _sequence_metrics(predicted: np.ndarray, target: np.ndarray) -> dict[str, float]:
     return {
         "mpjpe_mm": 1000 * float(mpjpe(predicted, target)),
+        "mpjpe_no_pelvis_mm": 1000 * float(mpjpe(predicted[:, 1:], target[:, 1:])),
         "p_mpjpe_mm": 1000 * float(p_mpjpe(predicted, target)),
         "n_mpjpe_mm": 1000 * float(n_mpjpe(predicted, target)),
         "mpjve_mm": 1000 * float(mpjve(predicted, target)) if len(predicted) > 1 else float("nan"),
@@ -72,10 +94,9 @@ def evaluate(checkpoint, data: str | os.PathLike | MocapDataset, noise: str = "n
     noise_model = {"none": NO_NOISE, "detector": DetectorNoise()}.get(noise)
     if noise_model is None:
         raise VideoposeError(f"noise must be 'none' or 'detector', got {noise!r}")
-    rng = np.random.default_rng(seed)
     keypoints, targets, trajectories, names = [], [], [], []
     for clip in dataset.clips:
-        batch = synthesize(rng, np.repeat(clip.points[None], cameras_per_clip, axis=0), noise_model)
+        batch = evaluation_views(clip.name, clip.points, cameras_per_clip, noise_model, seed)
         for view in range(cameras_per_clip):
             width, height = (int(v) for v in batch.image_size[view])
             pixels = image_coordinates(batch.inputs_2d[view].astype(np.float64), width, height)

@@ -28,6 +28,7 @@ import numpy as np
 from videopose.core.errors import VideoposeError
 from videopose.core.formats import Keypoints2D
 from videopose.core.layouts import convert_layout, get_layout
+from videopose.core.validate import check_fps, check_frame_size, check_keypoints
 
 FORMATS = ("openpose", "coco", "videopose3d", "mediapipe")
 
@@ -180,6 +181,8 @@ def _read_json(path: Path) -> Any:
     try:
         with open(path, encoding="utf-8") as stream:
             return json.load(stream)
+    except RecursionError:
+        raise VideoposeError(f"{path} is nested too deeply to be a keypoints file") from None
     except json.JSONDecodeError as error:
         raise VideoposeError(f"{path} is not valid JSON ({error}); is the file complete?") from error
     except UnicodeDecodeError as error:
@@ -368,22 +371,21 @@ def read_videopose3d_npz(
 ) -> Track:
     """VideoPose3D's 2D detections ``.npz`` (``positions_2d[subject][action][camera]`` (frames, 17, 2)).
 
-    The file stores pickled Python dicts, so it is loaded with ``allow_pickle=True``: loading a
-    pickle can run code from the file, which is why this format is read only when asked for by name.
+    The file stores pickled Python dicts. They are read with a restricted unpickler
+    (:func:`videopose.core.fileio.load_plain_pickled_npz`: numpy arrays, dicts, lists, strings and
+    numbers only; any other class is refused, so the file cannot run code), and only when this
+    format is asked for by name.
     """
+    from videopose.core.fileio import load_plain_pickled_npz
+
     path = Path(path)
     if not path.is_file():
         raise VideoposeError(f"VideoPose3D keypoints file not found: {path}")
-    try:
-        with np.load(path, allow_pickle=True) as data:
-            if "positions_2d" not in data.files:
-                raise VideoposeError(f"{path} has no positions_2d: is it a VideoPose3D 2D detections file?")
-            positions = data["positions_2d"].item()
-            metadata = data["metadata"].item() if "metadata" in data.files else {}
-    except VideoposeError:
-        raise
-    except Exception as error:  # corrupt zip, bad pickle, not an object array
-        raise VideoposeError(f"{path} is not a readable VideoPose3D .npz ({type(error).__name__}: {error})") from error
+    data = load_plain_pickled_npz(path, what="VideoPose3D keypoints file")
+    if "positions_2d" not in data:
+        raise VideoposeError(f"{path} has no positions_2d: is it a VideoPose3D 2D detections file?")
+    positions = data["positions_2d"].item() if data["positions_2d"].ndim == 0 else None
+    metadata = data["metadata"].item() if "metadata" in data and data["metadata"].ndim == 0 else {}
     if not isinstance(positions, dict) or not all(isinstance(actions, dict) for actions in positions.values()):
         raise VideoposeError(f"{path}: positions_2d must be {{subject: {{action: [camera arrays]}}}}")
     notes: list[str] = []
@@ -514,8 +516,8 @@ def detect_format(source: Path) -> tuple[str, Any]:
         keys = _npz_keys(source)
         if "positions_2d" in keys:
             raise VideoposeError(
-                f"{source} is a VideoPose3D 2D .npz, which stores pickled Python objects (loading a pickle can run "
-                "code from the file): if you trust it, pass --format videopose3d"
+                f"{source} is a VideoPose3D 2D .npz, which stores pickled Python objects: pass --format videopose3d "
+                "to read it (its pickles may then hold only arrays, dicts, lists, strings and numbers)"
             )
         if "landmarks" in keys or ("keypoints" in keys and "layout" in keys):
             return "mediapipe", None
@@ -646,15 +648,15 @@ def import_keypoints(
     width = _settle(track.width, width, video_width, "width", notes)
     height = _settle(track.height, height, video_height, "height", notes)
     _require_video_properties(source, fps, width, height)
-    fps, width, height = float(fps), int(width), int(height)
-    if fps <= 0 or width <= 0 or height <= 0:
-        raise VideoposeError(f"fps, width and height must be positive, got {fps:g}, {width}, {height}")
+    fps = check_fps(fps, f"{source}: fps")
+    width, height = check_frame_size(width, height, f"{source}:")
 
     points, scores = track.keypoints, track.scores
     if track.normalized:
         points = points * np.array([width, height], dtype=np.float32)
     if not (scores > 0).any():
         raise VideoposeError(f"{source} holds no detected keypoint in any of its {len(scores)} frames")
+    check_keypoints(points, scores, width, height, str(source))
 
     target = get_layout(layout or track.layout)
     if target.name == track.layout:

@@ -15,6 +15,16 @@ How each H36M point is defined on a BVH skeleton (same for every supported skele
   are eyeball centres, the detector marks the visible eye); ``left_ear``/``right_ear`` = E +- 0.075 left
   - 0.08 forward - 0.01 up; ``neck_nose`` (H36M joint 9, between chin and nose) = E - 0.04 up;
   ``head`` (H36M joint 10, top of the head) = E + 0.10 up - 0.03 forward.
+- ASF skeletons (CMU and HDM05 ASF/AMC read by ``videopose.core.asf_amc``, and the ``asfbvh`` BVH that keeps
+  the ASF bone names) have no eye joints: a joint sits at the *start* of its bone, so the hips are
+  ``lfemur``/``rfemur``, knees ``ltibia``, ankles ``lfoot``, shoulders ``lhumerus``, elbows ``lradius``,
+  wrists ``lwrist``, spine the mean of ``upperback`` and ``thorax``, neck base ``lowerneck``. The head's
+  axes are the ``head`` bone's rest axes (up: along the bone; left: the shoulder line) turned by its
+  world rotation, and the eye midpoint is ``E`` = head end (the crown) - 0.10 up + 0.06 forward; the
+  face points then follow the formulas above.
+
+Every skeleton type here: ``daz``, ``cc``, ``asf``, ``asfbvh`` (HDM05 is ``asf``). A file whose skeleton lacks a
+joint its type needs raises a :class:`VideoposeError` naming the joint (callers add the file).
 """
 
 from __future__ import annotations
@@ -47,7 +57,15 @@ class SkeletonMap:
     spine: tuple[str, ...]  # averaged
     neck_base: str
     head: str
-    eyes: tuple[str, str]
+    eyes: tuple[str, str] | None  # None: the face comes from the head bone's rotation (ASF skeletons)
+    root: str | None = None  # a root joint name that tells this type apart from a same-named one
+    head_end: str | None = None  # the head bone's end (ASF skeletons)
+
+    def needed(self) -> tuple[str, ...]:
+        """Every joint name this type reads."""
+        names = (*self.thighs, *self.knees, *self.ankles, *self.shoulders, *self.elbows, *self.wrists,
+                 *self.spine, self.neck_base, self.head, *(self.eyes or ()), *(n for n in (self.root, self.head_end) if n))
+        return tuple(names)
 
 
 SKELETON_MAPS = {
@@ -61,21 +79,36 @@ SKELETON_MAPS = {
         ("CC_Base_L_Forearm", "CC_Base_R_Forearm"), ("CC_Base_L_Hand", "CC_Base_R_Hand"), ("CC_Base_Spine02",),
         "CC_Base_NeckTwist01", "CC_Base_Head", ("CC_Base_L_Eye", "CC_Base_R_Eye"),
     ),
+    **{key: SkeletonMap(
+        key, ("lfemur", "rfemur"), ("ltibia", "rtibia"), ("lfoot", "rfoot"), ("lhumerus", "rhumerus"),
+        ("lradius", "rradius"), ("lwrist", "rwrist"), ("upperback", "thorax"), "lowerneck", "head", None,
+        root=root, head_end="head_end",
+    ) for key, root in (("asf", "root"), ("asfbvh", "hip"))},
 }
+# Metres per ASF length unit (``:units length 0.45``: 1 unit = 1/0.45 inch), for BVH files in ASF units.
+ASF_UNIT_M = 0.0254 / 0.45
 
 
 def detect_skeleton_type(joint_names: tuple[str, ...]) -> str:
     """The :data:`SKELETON_MAPS` key whose joints all exist in ``joint_names``."""
     names = set(joint_names)
     for key, mapping in SKELETON_MAPS.items():
-        needed = {*mapping.thighs, *mapping.knees, *mapping.ankles, *mapping.shoulders, *mapping.elbows,
-                  *mapping.wrists, *mapping.spine, mapping.neck_base, mapping.head, *mapping.eyes}
-        if needed <= names:
+        if set(mapping.needed()) <= names and (mapping.root is None or joint_names[0] == mapping.root):
             return key
     raise VideoposeError(
         "BVH skeleton is not a supported type (daz: hip/lThigh/lShldr/head/leftEye..., "
-        f"cc: CC_Base_*); it has joints {', '.join(list(joint_names)[:12])}..."
+        f"cc: CC_Base_*, asf/asfbvh: lfemur/ltibia/lhumerus/head...); it has joints {', '.join(list(joint_names)[:12])}..."
     )
+
+
+def check_skeleton(joint_names: tuple[str, ...], skeleton_type: str) -> None:
+    """Raise a VideoposeError naming the joints ``skeleton_type`` needs that ``joint_names`` lacks."""
+    if skeleton_type not in SKELETON_MAPS:
+        raise VideoposeError(f"unknown skeleton type {skeleton_type!r}; supported: {', '.join(SKELETON_MAPS)}")
+    missing = [name for name in SKELETON_MAPS[skeleton_type].needed() if name not in joint_names and
+               name != SKELETON_MAPS[skeleton_type].root]
+    if missing:
+        raise VideoposeError(f"the {skeleton_type} skeleton needs joint(s) {', '.join(missing)}, which this file lacks")
 
 
 def _normalize(vectors: np.ndarray) -> np.ndarray:
@@ -97,11 +130,26 @@ def head_frame(head: np.ndarray, left_eye: np.ndarray, right_eye: np.ndarray) ->
     return eye_mid, left, up, forward
 
 
+def bone_axes(animation: Animation, rotations: np.ndarray, mapping: SkeletonMap) -> tuple[np.ndarray, ...]:
+    """The head's left, up, forward unit axes (frames, 3) each, from the head bone's world rotation
+    ``rotations`` (frames, joints, 3, 3) and its rest axes (up along the bone, left the shoulder line)."""
+    rest = animation.skeleton.rest_positions()
+    names = animation.skeleton.names
+    up = _normalize(rest[names.index(mapping.head_end)] - rest[names.index(mapping.head)])
+    left = rest[names.index(mapping.shoulders[0])] - rest[names.index(mapping.shoulders[1])]
+    left = _normalize(left - (left @ up) * up)
+    forward = np.cross(left, up)
+    head = rotations[:, names.index(mapping.head)]
+    return head @ left, head @ up, head @ forward
+
+
 def mocap_points(animation: Animation, skeleton_type: str | None = None) -> np.ndarray:
     """Animation -> (frames, 22, 3) world positions of :data:`MOCAP_NAMES` (H36M17 then face points)."""
     names = animation.skeleton.names
-    mapping = SKELETON_MAPS[skeleton_type or detect_skeleton_type(names)]
-    positions = animation.world_positions()
+    skeleton_type = skeleton_type or detect_skeleton_type(names)
+    check_skeleton(names, skeleton_type)
+    mapping = SKELETON_MAPS[skeleton_type]
+    positions, rotations = animation.world_transforms()
 
     def point(name: str) -> np.ndarray:
         return positions[:, names.index(name)]
@@ -118,7 +166,11 @@ def mocap_points(animation: Animation, skeleton_type: str | None = None) -> np.n
     pelvis = (left_hip + right_hip) / 2
     spine = np.mean([point(name) for name in mapping.spine], axis=0)
     thorax = point(mapping.neck_base)
-    eye_mid, left, up, forward = head_frame(point(mapping.head), *pair(mapping.eyes))
+    if mapping.eyes is not None:
+        eye_mid, left, up, forward = head_frame(point(mapping.head), *pair(mapping.eyes))
+    else:
+        left, up, forward = bone_axes(animation, rotations, mapping)
+        eye_mid = point(mapping.head_end) - 0.10 * up + 0.06 * forward
     neck_nose = eye_mid - 0.04 * up
     head_top = eye_mid + 0.10 * up - 0.03 * forward
     nose = eye_mid + 0.035 * forward - 0.04 * up

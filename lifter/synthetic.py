@@ -38,6 +38,13 @@ class CameraSampling:
     # A camera steps back (up to this factor of its sampled distance) until the whole path is in the
     # image; beyond it, a wandering performer leaves the image rather than shrinking to a few pixels.
     max_step_back: float = 2.5
+    # Steepest view: the camera is never pitched more than this from the horizontal (it moves back
+    # instead, keeping its height); cameras step back horizontally, so their height stays in range.
+    max_pitch_deg: float = 60.0
+    # Every point of the path stays at least this far in front of the camera, and within this angle of
+    # its axis (tan), whatever the step-back limit: nearer points project to huge or flipped 2D.
+    near_m: float = 0.5
+    max_tan: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,8 @@ class VirtualCameras:
     position: np.ndarray
     intrinsics: np.ndarray
     image_size: np.ndarray
+    target: np.ndarray | None = None  # (batch, 3) the point each camera aims at
+    roll_rad: np.ndarray | None = None  # (batch,)
 
     def to_camera(self, points_world: np.ndarray) -> np.ndarray:
         """(batch, ..., 3) world -> (batch, ..., 3) camera frame."""
@@ -103,6 +112,8 @@ def sample_cameras(rng: np.random.Generator, pelvis_world: np.ndarray, floor_hei
     """One camera per sequence, looking at ``pelvis_world`` (batch, 3) from any yaw.
 
     ``floor_height`` (batch,) is the lowest foot height of the sequence (cameras stand on that floor).
+    The camera's height above that floor is uniform in ``camera_height_m``; where that height would
+    pitch the view more than ``max_pitch_deg``, the camera keeps the height and moves back instead.
     """
     batch = pelvis_world.shape[0]
     size = IMAGE_SIZES[rng.integers(0, len(IMAGE_SIZES), batch)].astype(np.float64)
@@ -113,11 +124,13 @@ def sample_cameras(rng: np.random.Generator, pelvis_world: np.ndarray, floor_hei
     distance = focal_px * 1.8 / (fraction * height)
     target = pelvis_world + rng.normal(0, sampling.target_jitter_m / 2, (batch, 3))
     camera_z = floor_height + rng.uniform(*sampling.camera_height_m, batch)
-    vertical = np.clip(camera_z - target[:, 2], -0.9 * distance, 0.9 * distance)
+    vertical = camera_z - target[:, 2]
+    distance = np.maximum(distance, np.abs(vertical) / np.sin(np.radians(sampling.max_pitch_deg)))
     horizontal = np.sqrt(distance ** 2 - vertical ** 2)
     yaw = rng.uniform(0, 2 * np.pi, batch)
     position = target + np.stack([horizontal * np.cos(yaw), horizontal * np.sin(yaw), vertical], axis=-1)
-    world_from_camera = look_at(position, target, np.radians(rng.normal(0, sampling.roll_deg, batch)))
+    roll = np.radians(rng.normal(0, sampling.roll_deg, batch))
+    world_from_camera = look_at(position, target, roll)
     centre_px = size / 2 + rng.normal(0, sampling.principal_jitter, (batch, 2)) * width[:, None]
     centre = centre_px / width[:, None] * 2 - np.stack([np.ones(batch), height / width], axis=-1)
     intrinsics = np.zeros((batch, 9))
@@ -125,24 +138,46 @@ def sample_cameras(rng: np.random.Generator, pelvis_world: np.ndarray, floor_hei
     intrinsics[:, 2:4] = centre
     distorted = rng.random(batch) < sampling.distortion_probability
     intrinsics[:, 4] = np.where(distorted, rng.uniform(*sampling.k1_range, batch), 0.0)
-    return VirtualCameras(world_from_camera, position, intrinsics, size)
+    return VirtualCameras(world_from_camera, position, intrinsics, size, target, roll)
 
 
 def _fit_in_image(cameras: VirtualCameras, points_camera: np.ndarray, margin: float = 0.92,
-                  max_factor: float | np.ndarray = np.inf) -> VirtualCameras:
-    """Move each camera back along its axis until the sequence's points project inside ``margin`` of the
-    image, by at most ``max_factor`` times its distance."""
-    depth = np.maximum(points_camera[..., 2], 0.1)
-    xy = points_camera[..., :2] / depth[..., None]
+                  max_factor: float | np.ndarray = np.inf, near_m: float = 0.5, max_tan: float = 1.5) -> VirtualCameras:
+    """Move each camera back, horizontally (its height kept) and re-aimed at its target, until the
+    sequence's points project inside ``margin`` of the image (by at most ``max_factor`` times its
+    horizontal distance) and, whatever that limit, until every point is ``near_m`` in front of it and
+    within ``max_tan`` of its axis."""
+    batch = len(cameras.position)
+    flat = points_camera.reshape(batch, -1, 3)
+    depth = np.maximum(flat[..., 2], 0.1)
+    xy = flat[..., :2] / depth[..., None]
     focal = cameras.intrinsics[:, 0]
-    half_size = np.stack([np.ones(len(focal)), cameras.image_size[:, 1] / cameras.image_size[:, 0]], -1)
+    half_size = np.stack([np.ones(batch), cameras.image_size[:, 1] / cameras.image_size[:, 0]], -1)
     centre = cameras.intrinsics[:, 2:4]
-    reach = np.abs(focal[:, None, None] * xy.reshape(len(focal), -1, 2) + centre[:, None]).max(axis=1)
+    reach = np.abs(focal[:, None, None] * xy + centre[:, None]).max(axis=1)
     factor = np.clip((reach / (margin * half_size)).max(axis=-1), 1.0, max_factor)
-    forward = cameras.world_from_camera[:, :, 2]
-    distance = np.median(points_camera[..., 0, 2].reshape(len(focal), -1), axis=1)
-    position = cameras.position - forward * (distance * (factor - 1))[:, None]
-    return VirtualCameras(cameras.world_from_camera, position, cameras.intrinsics, cameras.image_size)
+    # A point at depth d and lateral offset r needs the camera about (r / max_tan - d) and (near - d) further.
+    distance = np.maximum(np.median(points_camera[..., 0, 2].reshape(batch, -1), axis=1), 0.1)
+    lateral = np.linalg.norm(flat[..., :2], axis=-1)
+    needed = np.maximum(near_m - flat[..., 2], lateral / max_tan - flat[..., 2]).max(axis=1)
+    factor = np.maximum(factor, 1.0 + np.maximum(needed, 0.0) * 1.1 / distance)
+    target = cameras.target if cameras.target is not None else cameras.position + cameras.world_from_camera[:, :, 2] * distance[:, None]
+    roll = cameras.roll_rad if cameras.roll_rad is not None else np.zeros(batch)
+    offset = cameras.position - target
+    # Scale the horizontal offset so the straight-line distance grows by ``factor`` (height kept).
+    horizontal = np.linalg.norm(offset[:, :2], axis=-1)
+    wanted = np.sqrt(np.maximum((np.linalg.norm(offset, axis=-1) * factor) ** 2 - offset[:, 2] ** 2, horizontal ** 2))
+    scale = wanted / np.maximum(horizontal, 1e-9)
+    position = np.concatenate([target[:, :2] + offset[:, :2] * scale[:, None], cameras.position[:, 2:]], axis=-1)
+    return VirtualCameras(look_at(position, target, roll), position, cameras.intrinsics, cameras.image_size, target, roll)
+
+
+def views_in_front(points_camera: np.ndarray, near_m: float = 0.5, max_tan: float = 1.5) -> np.ndarray:
+    """(batch, frames, points, 3) camera frame -> (batch,) bool: every point at least ``near_m`` in
+    front of the camera and within ``max_tan`` of its axis (so the projection is finite and not flipped)."""
+    depth = points_camera[..., 2]
+    ok = (depth >= near_m - 1e-6) & (np.abs(points_camera[..., :2]).max(axis=-1) <= max_tan * depth + 1e-6)
+    return ok.reshape(len(points_camera), -1).all(axis=1) & np.isfinite(points_camera).reshape(len(points_camera), -1).all(axis=1)
 
 
 def project_points(points_camera: np.ndarray, cameras: VirtualCameras) -> np.ndarray:
@@ -261,25 +296,60 @@ class SyntheticBatch:
     scores: np.ndarray
 
 
-def synthesize(rng: np.random.Generator, points_world: np.ndarray, noise: DetectorNoise = NO_NOISE,
-               sampling: CameraSampling = CameraSampling()) -> SyntheticBatch:
-    """(batch, frames, 22, 3) MOCAP_NAMES world points -> a :class:`SyntheticBatch` (one camera per sequence)."""
+def place_cameras(rng: np.random.Generator, points_world: np.ndarray,
+                  sampling: CameraSampling = CameraSampling()) -> VirtualCameras:
+    """(batch, frames, 22, 3) world points -> one camera per sequence that sees the whole path in front of it.
+
+    Sampled by :func:`sample_cameras`, stepped back to fit (:func:`_fit_in_image`); a camera whose view
+    still has a point nearer than ``near_m`` or off its axis (a performer walking past it) is drawn again
+    (up to 8 times; then it steps back as far as needed).
+    """
     pelvis = points_world[:, :, 0].mean(axis=1)
     ankles = points_world[:, :, [3, 6], 2]
     floor = ankles.min(axis=(1, 2)) - 0.08
-    cameras = sample_cameras(rng, pelvis, floor, sampling)
+    batch = len(points_world)
+    result: VirtualCameras | None = None
+    todo = np.arange(batch)
+    for attempt in range(9):
+        cameras = sample_cameras(rng, pelvis[todo], floor[todo], sampling)
+        points_camera = cameras.to_camera(points_world[todo])
+        remaining = np.full(len(todo), sampling.max_step_back if attempt < 8 else np.inf)
+        for _ in range(3):  # step back where the performer's whole path does not fit in the image
+            before = np.median(points_camera[:, :, 0, 2], axis=1)
+            cameras = _fit_in_image(cameras, points_camera, max_factor=remaining, near_m=sampling.near_m,
+                                    max_tan=sampling.max_tan)
+            points_camera = cameras.to_camera(points_world[todo])
+            remaining = np.maximum(1.0, remaining * before / np.median(points_camera[:, :, 0, 2], axis=1))
+        good = views_in_front(points_camera, sampling.near_m, sampling.max_tan) | (attempt == 8)
+        result = cameras if result is None else VirtualCameras(*(
+            _assign(getattr(result, name), todo, getattr(cameras, name)) for name in
+            ("world_from_camera", "position", "intrinsics", "image_size", "target", "roll_rad")))
+        todo = todo[~good]
+        if not len(todo):
+            break
+    return result
+
+
+def _assign(old: np.ndarray, index: np.ndarray, new: np.ndarray) -> np.ndarray:
+    result = old.copy()
+    result[index] = new
+    return result
+
+
+def synthesize(rng: np.random.Generator, points_world: np.ndarray, noise: DetectorNoise = NO_NOISE,
+               sampling: CameraSampling = CameraSampling(), noise_rng: np.random.Generator | None = None) -> SyntheticBatch:
+    """(batch, frames, 22, 3) MOCAP_NAMES world points -> a :class:`SyntheticBatch` (one camera per sequence).
+
+    Cameras are drawn from ``rng``, the detector noise from ``noise_rng`` (default: ``rng``): with a
+    separate noise stream, clean and noisy runs see the same cameras.
+    """
+    cameras = place_cameras(rng, points_world, sampling)
     points_camera = cameras.to_camera(points_world)
-    remaining = np.full(len(points_world), sampling.max_step_back)
-    for _ in range(2):  # step back where the performer's whole path does not fit in the image
-        before = np.median(points_camera[:, :, 0, 2], axis=1)
-        cameras = _fit_in_image(cameras, points_camera, max_factor=remaining)
-        points_camera = cameras.to_camera(points_world)
-        remaining = np.maximum(1.0, remaining * before / np.median(points_camera[:, :, 0, 2], axis=1))
     pixels = project_points(points_camera[:, :, COCO_FROM_MOCAP], cameras)
     if noise is NO_NOISE:
         noisy, scores = pixels, np.ones(pixels.shape[:3], dtype=np.float32)
     else:
-        noisy, scores = add_detector_noise(rng, pixels, noise)
+        noisy, scores = add_detector_noise(noise_rng if noise_rng is not None else rng, pixels, noise)
     trajectory = points_camera[:, :, 0]
     poses = points_camera[:, :, :17] - trajectory[:, :, None]
     return SyntheticBatch(
@@ -288,3 +358,64 @@ def synthesize(rng: np.random.Generator, points_world: np.ndarray, noise: Detect
         pixels_to_normalized(pixels, cameras.image_size).astype(np.float32), cameras.image_size.astype(np.int64),
         scores,
     )
+
+
+@dataclass(frozen=True)
+class BodyAugmentation:
+    """Per-sequence bone-length augmentation (bodies the mocap does not hold).
+
+    With ``probability`` a view's performer gets a new standing height, uniform in ``height_m``, and
+    each body part (thigh, shin, upper arm, forearm, torso, neck and head, hip width, shoulder width;
+    left and right alike) its own factor on top, normal with ``proportion_sd`` (clipped to +-2.5 sd):
+    bone vectors are scaled and the skeleton rebuilt from the pelvis, whose path scales with the
+    legs (feet stay on the floor, strides lengthen with them); face points follow the head.
+    """
+
+    probability: float = 0.8
+    height_m: tuple[float, float] = (1.5, 1.95)
+    proportion_sd: float = 0.06
+
+
+NO_BODY_AUGMENTATION = BodyAugmentation(probability=0.0)
+
+# H36M17 parents, and which body part (index into the factors) each bone 1..16 belongs to:
+# 0 hip width, 1 thigh, 2 shin, 3 torso, 4 neck/head, 5 shoulder width, 6 upper arm, 7 forearm.
+_H36M_PARENTS = np.array([-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15])
+_BONE_PART = np.array([-1, 0, 1, 2, 0, 1, 2, 3, 3, 4, 4, 5, 6, 7, 5, 6, 7])
+
+
+def standing_height(points: np.ndarray) -> np.ndarray:
+    """(..., frames, 22, 3) -> (...,) estimated standing height (m): legs + torso + neck/head chain
+    (median bone lengths over frames) + 6 cm from ankle to sole."""
+    bones = np.linalg.norm(points[..., 1:17, :] - points[..., _H36M_PARENTS[1:], :], axis=-1)
+    lengths = np.median(bones, axis=-2)  # (..., 16), bone j+1
+    legs = (lengths[..., 1] + lengths[..., 2] + lengths[..., 4] + lengths[..., 5]) / 2
+    chain = lengths[..., 6] + lengths[..., 7] + lengths[..., 8] + lengths[..., 9]
+    return legs + chain + 0.06
+
+
+def augment_bodies(rng: np.random.Generator, points: np.ndarray,
+                   augmentation: BodyAugmentation = BodyAugmentation()) -> np.ndarray:
+    """(views, frames, 22, 3) MOCAP_NAMES world points -> the same motions on new bodies (see
+    :class:`BodyAugmentation`); views not drawn for augmentation are returned unchanged."""
+    views = points.shape[0]
+    chosen = rng.random(views) < augmentation.probability
+    heights = rng.uniform(*augmentation.height_m, views)
+    factors = 1 + np.clip(rng.standard_normal((views, 8)), -2.5, 2.5) * augmentation.proportion_sd
+    if not chosen.any():
+        return points
+    scale = heights / standing_height(points)  # (views,)
+    per_bone = scale[:, None] * factors[:, _BONE_PART[1:]]  # (views, 16)
+    per_bone = np.where(chosen[:, None], per_bone, 1.0)
+    bones = points[:, :, 1:17] - points[:, :, _H36M_PARENTS[1:]]
+    old = np.linalg.norm(bones, axis=-1).mean(axis=1)  # (views, 16)
+    leg_old = old[:, [1, 2, 4, 5]].sum(-1)
+    leg_new = (old[:, [1, 2, 4, 5]] * per_bone[:, [1, 2, 4, 5]]).sum(-1)
+    result = points.copy()
+    result[:, :, 0] = points[:, :, 0] * (leg_new / leg_old)[:, None, None]
+    for joint in range(1, 17):
+        parent = _H36M_PARENTS[joint]
+        result[:, :, joint] = result[:, :, parent] + bones[:, :, joint - 1] * per_bone[:, None, joint - 1, None]
+    head = np.where(chosen, scale * factors[:, 4], 1.0)[:, None, None, None]
+    result[:, :, 17:] = result[:, :, 9:10] + (points[:, :, 17:] - points[:, :, 9:10]) * head
+    return np.where(chosen[:, None, None, None], result, points)

@@ -12,6 +12,16 @@ semi-supervised objective: only ``labeled_fraction`` of the training clips keep 
 others, after ``warmup_epochs``, the 2D reprojection of pose + trajectory against the input 2D and
 the bone-length term train both models.
 
+Guards (a run must not break silently; the shipped 60-epoch run collapsed at epoch 33, see
+docs/training.md): views whose 2D is not finite or lies beyond ``max_input`` (normalised units) are
+dropped before training; a batch with such inputs, a non-finite loss or non-finite gradients is
+skipped (its batch-norm statistics restored) and counted in ``log.csv``; after each epoch the
+batch-norm running statistics are checked (finite, variances neither exploded nor collapsed) and
+validation is checked for a collapse (not finite, or far worse than the best with a near-constant
+output); either rolls the models and the optimiser back to the last good epoch, with a warning.
+Bodies: each view's performer gets new bone lengths and height (``body_augmentation``,
+videopose.lifter.synthetic.BodyAugmentation) on top of the real skeletons.
+
 Outputs in ``output_dir``: ``last.pt``/``best.pt`` (videopose.lifter.checkpoint format), ``train_state.pt``
 (optimiser etc., for ``resume``), ``log.csv`` and ``curves.png``. Same seed -> same weights on CPU:
 every epoch draws its cameras, noise and batches from ``(seed, epoch)`` and reseeds torch.
@@ -19,10 +29,12 @@ every epoch draws its cameras, noise and batches from ``(seed, epoch)`` and rese
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -34,7 +46,7 @@ from videopose.lifter.checkpoint import LifterCheckpoint, LifterConfig, build_mo
 from videopose.lifter.datasets import MocapDataset, load_training_data, split_dataset
 from videopose.lifter.losses import bone_length_loss, mpjpe_loss, reprojection_loss, weighted_mpjpe_loss
 from videopose.lifter.mocap import MOCAP_NAMES
-from videopose.lifter.synthetic import NO_NOISE, DetectorNoise, synthesize
+from videopose.lifter.synthetic import NO_NOISE, BodyAugmentation, DetectorNoise, augment_bodies, synthesize
 from videopose.core.errors import VideoposeError
 from videopose.core.layouts import COCO17, H36M17
 from videopose.core.progress import ProgressCallback, no_progress
@@ -77,6 +89,9 @@ class TrainConfig:
     threads: int | None = None
     resume: bool = False
     half_weights: bool = False  # store best.pt/last.pt weights as float16
+    body_augmentation: float = 0.8  # probability that a view gets new bone lengths and height (0: off)
+    max_input: float = 8.0  # normalised 2D beyond this (the image spans about +-1) is refused as broken
+    collapse_factor: float = 1.5  # validation this many times the best, with a near-constant output: collapse
 
     def lifter_config(self) -> LifterConfig:
         return LifterConfig(tuple(self.filter_widths), channels=self.channels, causal=self.causal, dropout=self.dropout)
@@ -105,6 +120,7 @@ class _Views:
     trajectory: np.ndarray  # (frames, 3)
     intrinsics: np.ndarray  # (frames, 9)
     clean_2d: np.ndarray  # (frames, 17, 2) at the output frame, before noise
+    dropped_views: int = 0  # views refused because their 2D was not finite or beyond max_input
 
 
 def _noise_model(name: str, scale: float = 1.0) -> DetectorNoise:
@@ -116,26 +132,62 @@ def _noise_model(name: str, scale: float = 1.0) -> DetectorNoise:
 
 
 def render_views(dataset: MocapDataset, rng: np.random.Generator, cameras_per_clip: int, noise: DetectorNoise,
-                 receptive_field: int, causal_shift: int) -> _Views:
-    """Every clip through ``cameras_per_clip`` virtual cameras -> one flat :class:`_Views`."""
+                 receptive_field: int, causal_shift: int, bodies: BodyAugmentation | None = None,
+                 max_input: float = np.inf) -> _Views:
+    """Every clip through ``cameras_per_clip`` virtual cameras -> one flat :class:`_Views`.
+
+    ``bodies``: bone-length augmentation per view; views whose 2D is not finite or beyond ``max_input``
+    are dropped (counted in ``dropped_views``)."""
     half = receptive_field // 2
     inputs, starts, poses, trajectory, intrinsics, clean = [], [], [], [], [], []
-    offset = 0
+    offset, dropped = 0, 0
     for clip in dataset.clips:
         repeated = np.repeat(clip.points[None], cameras_per_clip, axis=0)
+        if bodies is not None and bodies.probability > 0:
+            repeated = augment_bodies(rng, repeated, bodies)
         batch = synthesize(rng, repeated, noise)
         frames = clip.points.shape[0]
-        padded = np.pad(batch.inputs_2d, [(0, 0), (half + causal_shift, half - causal_shift), (0, 0), (0, 0)], mode="edge")
-        for view in range(cameras_per_clip):
+        good = (np.isfinite(batch.inputs_2d).all(axis=(1, 2, 3)) & np.isfinite(batch.poses_3d).all(axis=(1, 2, 3))
+                & (np.abs(np.nan_to_num(batch.inputs_2d, nan=np.inf)).max(axis=(1, 2, 3)) <= max_input))
+        dropped += int((~good).sum())
+        if not good.any():
+            continue
+        padded = np.pad(batch.inputs_2d[good], [(0, 0), (half + causal_shift, half - causal_shift), (0, 0), (0, 0)], mode="edge")
+        for view in range(len(padded)):
             inputs.append(padded[view])
             starts.append(offset + np.arange(frames))
             offset += padded.shape[1]
-        poses.append(batch.poses_3d.reshape(-1, 17, 3))
-        trajectory.append(batch.trajectory.reshape(-1, 3))
-        intrinsics.append(np.repeat(batch.intrinsics, frames, axis=0))
-        clean.append(batch.clean_2d.reshape(-1, 17, 2))
+        poses.append(batch.poses_3d[good].reshape(-1, 17, 3))
+        trajectory.append(batch.trajectory[good].reshape(-1, 3))
+        intrinsics.append(np.repeat(batch.intrinsics[good], frames, axis=0))
+        clean.append(batch.clean_2d[good].reshape(-1, 17, 2))
+    if not inputs:
+        raise VideoposeError(f"every one of the {dropped} training views had broken 2D (not finite or beyond {max_input})")
     return _Views(np.concatenate(inputs), np.concatenate(starts), np.concatenate(poses), np.concatenate(trajectory),
-                  np.concatenate(intrinsics), np.concatenate(clean))
+                  np.concatenate(intrinsics), np.concatenate(clean), dropped)
+
+
+def _bn_buffers(models) -> list[torch.Tensor]:
+    return [buffer for model in models if model is not None for name, buffer in model.named_buffers()
+            if name.endswith(("running_mean", "running_var"))]
+
+
+def batch_norm_problems(model: torch.nn.Module, max_var: float = 1e6, min_var: float = 1e-12) -> list[str]:
+    """-> descriptions of broken batch-norm running statistics (empty when all are fine): not finite, a
+    variance beyond ``max_var`` (a huge input got into it: the eval-mode output becomes constant) or
+    every variance of a layer below ``min_var`` (collapsed)."""
+    problems = []
+    for name, module in model.named_modules():
+        if not isinstance(module, torch.nn.modules.batchnorm._BatchNorm) or module.running_var is None:
+            continue
+        mean, var = module.running_mean, module.running_var
+        if not (torch.isfinite(mean).all() and torch.isfinite(var).all()):
+            problems.append(f"{name}: running statistics not finite")
+        elif float(var.max()) > max_var:
+            problems.append(f"{name}: running variance {float(var.max()):.3g} exploded")
+        elif float(var.max()) < min_var:
+            problems.append(f"{name}: running variances collapsed to 0")
+    return problems
 
 
 def _batch_tensors(views: _Views, frames: np.ndarray, receptive_field: int, flip: np.ndarray,
@@ -189,11 +241,12 @@ class ValidationSet:
 
 
 def make_validation_set(dataset: MocapDataset, cameras_per_clip: int, noise: str, seed: int = 0) -> ValidationSet:
-    """Deterministic: cameras and noise from ``seed`` only (the same for every run and checkpoint)."""
-    rng = np.random.default_rng(seed)
+    """Deterministic: the fixed evaluation cameras of each clip (videopose.lifter.evaluate.evaluation_views)."""
+    from videopose.lifter.evaluate import evaluation_views
+
     result = ValidationSet([], [], [], [], [])
     for clip in dataset.clips:
-        batch = synthesize(rng, np.repeat(clip.points[None], cameras_per_clip, axis=0), _noise_model(noise))
+        batch = evaluation_views(clip.name, clip.points, cameras_per_clip, _noise_model(noise), seed)
         for view in range(cameras_per_clip):
             result.names.append(f"{clip.name}#cam{view}")
             result.inputs.append(batch.inputs_2d[view])
@@ -222,7 +275,14 @@ def validate(pose_state, trajectory_state, config: LifterConfig, validation: Val
     errors = np.linalg.norm(predicted_all - target_all, axis=-1).mean()
     velocity = np.concatenate([np.linalg.norm(np.diff(p, axis=0) - np.diff(t, axis=0), axis=-1).ravel()
                                for p, t in zip(predicted, validation.poses)]).mean()
-    result = {"val_mpjpe_mm": float(errors * 1000), "val_mpjve_mm": float(velocity * 1000)}
+    # How much the output moves (mm, std over frames, mean over joints) against the targets: a collapsed
+    # model gives the same pose for every input.
+    spread = float(np.concatenate([p - p.mean(0) for p in predicted]).std(axis=0).mean() * 1000)
+    target_spread = float(np.concatenate([t - t.mean(0) for t in validation.poses]).std(axis=0).mean() * 1000)
+    result = {"val_mpjpe_mm": float(errors * 1000),
+              "val_mpjpe_no_pelvis_mm": float(np.linalg.norm(predicted_all - target_all, axis=-1)[:, 1:].mean() * 1000),
+              "val_mpjve_mm": float(velocity * 1000), "val_output_spread_mm": spread,
+              "val_target_spread_mm": target_spread}
     if trajectory_state is not None:
         trajectories = predict_sequences(trajectory_state, config, validation.inputs, device, num_joints_out=1)
         error = np.linalg.norm(np.concatenate(trajectories)[:, 0] - np.concatenate(validation.trajectory), axis=-1)
@@ -257,6 +317,60 @@ def _write_log(history: list[dict[str, float]], path: Path) -> None:
         writer = csv.DictWriter(stream, fieldnames=columns)
         writer.writeheader()
         writer.writerows(history)
+
+
+def _load_train_state(path: Path, device) -> dict[str, Any]:
+    """``train_state.pt`` read with ``torch.load(weights_only=True)``: tensors, numbers, strings, lists and
+    dicts only, so resuming never runs code from the file."""
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as error:  # torch raises many types for damaged or foreign files
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise VideoposeError(f"cannot resume from {path} ({first_line}): it is damaged or holds objects other than "
+                             "training state; delete it to start afresh") from None
+    if not isinstance(state, dict) or not {"config", "epoch", "pose_state", "optimizer"} <= set(state):
+        raise VideoposeError(f"cannot resume from {path}: it is not a videopose training state; delete it to start afresh")
+    return state
+
+
+def _inputs_ok(inputs: torch.Tensor, max_input: float) -> bool:
+    """Whether a batch's 2D is finite and within ``max_input`` (normalised units)."""
+    return bool(torch.isfinite(inputs).all()) and float(inputs.abs().max()) <= max_input
+
+
+def _restore(buffers: list[torch.Tensor], saved: list[torch.Tensor]) -> None:
+    with torch.no_grad():
+        for buffer, value in zip(buffers, saved):
+            buffer.copy_(value)
+
+
+def _snapshot(pose_model, trajectory_model, optimizer, epoch: int) -> dict[str, Any]:
+    """Deep copies of the models' and the optimiser's state, tagged with the epochs done."""
+    return {"epoch": epoch, "pose": copy.deepcopy(pose_model.state_dict()),
+            "trajectory": copy.deepcopy(trajectory_model.state_dict()) if trajectory_model is not None else None,
+            "optimizer": copy.deepcopy(optimizer.state_dict())}
+
+
+def _roll_back(snapshot: dict[str, Any], pose_model, trajectory_model, optimizer) -> None:
+    pose_model.load_state_dict(snapshot["pose"])
+    if trajectory_model is not None and snapshot["trajectory"] is not None:
+        trajectory_model.load_state_dict(snapshot["trajectory"])
+    optimizer.load_state_dict(copy.deepcopy(snapshot["optimizer"]))
+
+
+def _collapse_reason(metrics: dict[str, float], best_mpjpe: float, bn_problems: list[str], factor: float) -> str:
+    """'' when the epoch is fine, else why it counts as a collapse: broken batch-norm statistics, a
+    non-finite validation error, or validation ``factor`` x the best with a near-constant output
+    (its spread over frames under a fifth of the targets')."""
+    if bn_problems:
+        return "batch norm: " + "; ".join(bn_problems[:3])
+    if not math.isfinite(metrics["val_mpjpe_mm"]):
+        return "validation error is not finite"
+    near_constant = metrics["val_output_spread_mm"] < 0.2 * metrics["val_target_spread_mm"]
+    if math.isfinite(best_mpjpe) and metrics["val_mpjpe_mm"] > factor * best_mpjpe and near_constant:
+        return (f"validation MPJPE {metrics['val_mpjpe_mm']:.0f} mm against the best {best_mpjpe:.0f} mm with a "
+                f"near-constant output (spread {metrics['val_output_spread_mm']:.1f} mm)")
+    return ""
 
 
 def train(config: TrainConfig, progress: ProgressCallback | None = None,
@@ -298,7 +412,7 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None,
     start_epoch = 0
     state_path = output / "train_state.pt"
     if config.resume and state_path.exists():
-        state = torch.load(state_path, map_location=device, weights_only=False)
+        state = _load_train_state(state_path, device)
         if state["config"]["filter_widths"] != list(config.filter_widths) or state["config"]["channels"] != config.channels:
             raise VideoposeError(f"cannot resume {state_path}: it was trained with another architecture")
         pose_model.load_state_dict(state["pose_state"])
@@ -307,6 +421,10 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None,
         optimizer.load_state_dict(state["optimizer"])
         history, best, start_epoch = state["history"], state["best"], state["epoch"] + 1
     (output / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    # The state a collapse rolls back to: the end of the last good epoch (here: the start).
+    last_good = _snapshot(pose_model, trajectory_model, optimizer, start_epoch)
+    bn_buffers = _bn_buffers((pose_model, trajectory_model))
+    bodies = BodyAugmentation(probability=config.body_augmentation) if config.body_augmentation > 0 else None
 
     labeled_frames = labeled_set.num_frames
     steps = config.steps_per_epoch or max(1, labeled_frames // config.batch_size)
@@ -324,17 +442,31 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None,
             if model is not None:
                 model.set_bn_momentum(momentum)
                 model.train()
-        labeled_views = render_views(labeled_set, rng, config.cameras_per_clip, noise, receptive_field, causal_shift)
+        labeled_views = render_views(labeled_set, rng, config.cameras_per_clip, noise, receptive_field, causal_shift,
+                                     bodies, config.max_input)
         use_unlabeled = config.semi and unlabeled_set.clips and epoch >= config.warmup_epochs
         unlabeled_views = render_views(unlabeled_set, rng, config.cameras_per_clip, noise, receptive_field,
-                                       causal_shift) if use_unlabeled else None
+                                       causal_shift, bodies, config.max_input) if use_unlabeled else None
         order = rng.permutation(len(labeled_views.poses))
         sums = {"loss_pose": 0.0, "loss_trajectory": 0.0, "loss_reprojection": 0.0, "loss_bone": 0.0}
+        counts = {"skipped_bad_input": 0, "skipped_nonfinite_loss": 0, "skipped_nonfinite_grad": 0,
+                  "dropped_views": labeled_views.dropped_views + (unlabeled_views.dropped_views if unlabeled_views else 0)}
+        good_steps = 0
         for step in range(steps):
             chosen = order[(np.arange(config.batch_size) + step * config.batch_size) % len(order)]
             flip = rng.random(len(chosen)) < 0.5 if config.flip else np.zeros(len(chosen), bool)
             batch = _batch_tensors(labeled_views, chosen, receptive_field, flip, device)
             optimizer.zero_grad(set_to_none=True)
+            if use_unlabeled:
+                pick = rng.integers(0, len(unlabeled_views.poses), len(chosen))
+                flip_u = rng.random(len(pick)) < 0.5 if config.flip else np.zeros(len(pick), bool)
+                unlabeled = _batch_tensors(unlabeled_views, pick, receptive_field, flip_u, device)
+            if not (_inputs_ok(batch["inputs"], config.max_input)
+                    and (not use_unlabeled or _inputs_ok(unlabeled["inputs"], config.max_input))):
+                counts["skipped_bad_input"] += 1  # before the forward pass: batch norm never sees it
+                continue
+            saved_bn = [buffer.clone() for buffer in bn_buffers]
+            step_sums = {}
             predicted = pose_model(batch["inputs"])
             loss_pose = mpjpe_loss(predicted, batch["poses"])
             loss = loss_pose
@@ -344,45 +476,69 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None,
                 target = batch["trajectory"][:count]
                 loss_trajectory = weighted_mpjpe_loss(predicted_trajectory, target, 1.0 / target[..., 2])
                 loss = loss + loss_trajectory
-                sums["loss_trajectory"] += loss_trajectory.item()
+                step_sums["loss_trajectory"] = loss_trajectory.item()
             if use_unlabeled:
-                pick = rng.integers(0, len(unlabeled_views.poses), len(chosen))
-                flip_u = rng.random(len(pick)) < 0.5 if config.flip else np.zeros(len(pick), bool)
-                unlabeled = _batch_tensors(unlabeled_views, pick, receptive_field, flip_u, device)
                 poses_u = pose_model(unlabeled["inputs"])
                 trajectory_u = trajectory_model(unlabeled["inputs"])
                 target_2d = unlabeled["inputs"][:, center:center + 1, COCO_BODY]
                 loss_reprojection = reprojection_loss(poses_u, trajectory_u, unlabeled["intrinsics"], target_2d, body_map)
                 loss_bone = bone_length_loss(predicted, poses_u, parents)
                 loss = loss + loss_reprojection + loss_bone
-                sums["loss_reprojection"] += loss_reprojection.item()
-                sums["loss_bone"] += loss_bone.item()
+                step_sums["loss_reprojection"] = loss_reprojection.item()
+                step_sums["loss_bone"] = loss_bone.item()
+            if not math.isfinite(loss.item()):
+                _restore(bn_buffers, saved_bn)
+                counts["skipped_nonfinite_loss"] += 1
+                continue
             loss.backward()
+            gradient_norm = torch.nn.utils.clip_grad_norm_(parameters, float("inf"))
+            if not math.isfinite(float(gradient_norm)):
+                _restore(bn_buffers, saved_bn)
+                optimizer.zero_grad(set_to_none=True)
+                counts["skipped_nonfinite_grad"] += 1
+                continue
             optimizer.step()
-            sums["loss_pose"] += loss_pose.item()
+            good_steps += 1
+            step_sums["loss_pose"] = loss_pose.item()
+            for key, value in step_sums.items():
+                sums[key] += value
             progress(epoch * steps + step + 1, total_steps, f"epoch {epoch + 1}/{config.epochs} loss {loss_pose.item() * 1000:.1f} mm")
         train_seconds = time.time() - epoch_start
         pose_state = {k: v.detach().cpu().clone() for k, v in pose_model.state_dict().items()}
         trajectory_state = ({k: v.detach().cpu().clone() for k, v in trajectory_model.state_dict().items()}
                             if trajectory_model is not None else None)
         metrics = validate(pose_state, trajectory_state, lifter_config, validation, device)
+        problems = batch_norm_problems(pose_model) + (batch_norm_problems(trajectory_model) if trajectory_model else [])
+        reason = _collapse_reason(metrics, best["val_mpjpe_mm"], problems, config.collapse_factor)
+        done = max(good_steps, 1)
         row = {"epoch": epoch + 1, "lr": learning_rate, "bn_momentum": momentum,
-               "train_loss_mm": sums["loss_pose"] / steps * 1000,
-               "train_trajectory_loss": sums["loss_trajectory"] / steps,
-               "train_reprojection_loss": sums["loss_reprojection"] / steps,
-               "train_bone_loss_mm": sums["loss_bone"] / steps * 1000,
+               "train_loss_mm": sums["loss_pose"] / done * 1000,
+               "train_trajectory_loss": sums["loss_trajectory"] / done,
+               "train_reprojection_loss": sums["loss_reprojection"] / done,
+               "train_bone_loss_mm": sums["loss_bone"] / done * 1000,
                **metrics, "seconds": time.time() - epoch_start,
-               "samples_per_second": steps * config.batch_size / max(train_seconds, 1e-9)}
+               "samples_per_second": good_steps * config.batch_size / max(train_seconds, 1e-9),
+               **counts, "bn_problems": len(problems), "rolled_back": 0}
+        if reason:
+            warnings.warn(f"epoch {epoch + 1}: training collapsed ({reason}); rolled back to the state after epoch "
+                          f"{last_good['epoch']} (the last good one)", RuntimeWarning, stacklevel=2)
+            _roll_back(last_good, pose_model, trajectory_model, optimizer)
+            pose_state = {k: v.detach().cpu().clone() for k, v in pose_model.state_dict().items()}
+            trajectory_state = ({k: v.detach().cpu().clone() for k, v in trajectory_model.state_dict().items()}
+                                if trajectory_model is not None else None)
+            row["rolled_back"] = 1
+        else:
+            last_good = _snapshot(pose_model, trajectory_model, optimizer, epoch + 1)
         history.append(row)
         metadata = {"train_config": config.to_dict(), "epoch": epoch + 1, "metrics": metrics,
                     "validation": "clean 2D" if config.validation_noise == "none" else "detector-like 2D",
                     "training_frames": labeled_frames, "receptive_field": receptive_field}
         checkpoint = LifterCheckpoint(lifter_config, pose_state, trajectory_state, metadata)
         save_checkpoint(checkpoint, output / "last.pt", half=config.half_weights)
-        if metrics["val_mpjpe_mm"] < best["val_mpjpe_mm"]:
+        if not reason and metrics["val_mpjpe_mm"] < best["val_mpjpe_mm"]:
             best = {"val_mpjpe_mm": metrics["val_mpjpe_mm"], "epoch": epoch + 1, **metrics}
             save_checkpoint(checkpoint, output / "best.pt", half=config.half_weights)
-        torch.save({"config": config.to_dict(), "epoch": epoch, "pose_state": pose_state,
+        torch.save({"config": json.loads(json.dumps(config.to_dict(), default=str)), "epoch": epoch, "pose_state": pose_state,
                     "trajectory_state": trajectory_state, "optimizer": optimizer.state_dict(),
                     "history": history, "best": best}, output / "train_state.tmp")
         (output / "train_state.tmp").replace(state_path)

@@ -95,3 +95,66 @@ def foot_sliding(ankles: np.ndarray, contacts: np.ndarray) -> float:
     steps = np.linalg.norm(np.diff(ankles[..., :2], axis=0), axis=-1)
     both = contacts[1:] & contacts[:-1]
     return float(steps[both].mean()) if both.any() else 0.0
+
+
+@dataclass(frozen=True)
+class ImageContactThresholds:
+    """Thresholds of :func:`image_contacts` (speeds of image points converted to m/s at the foot's depth)."""
+
+    enter_speed: float = 0.25  # m/s
+    exit_speed: float = 0.4
+    heel_enter_height: float = 0.05  # m: ankle over its flat-foot level, for a planted heel
+    heel_exit_height: float = 0.08
+    toe_height: float = 0.14  # m: ankle over its flat-foot level while only the toe is down (heel off)
+    min_duration: float = 0.1  # s
+    min_gap: float = 0.07  # s
+    speed_sigma: float = 0.04  # s: Gaussian smoothing of pixel positions before differentiating
+
+
+def image_speeds(pixels: np.ndarray, depth: np.ndarray, focal_px: float, fps: float,
+                 sigma_seconds: float = 0.04) -> np.ndarray:
+    """(frames, ..., 2) pixels (NaN unknown) and (frames, ...) depths in metres -> (frames, ...) image
+    speeds in m/s at that depth (pixel speed x depth / focal: the motion across the camera ray). NaN
+    where a point is unknown in the frame or a neighbour."""
+    frames = len(pixels)
+    if frames < 2:
+        return np.full(pixels.shape[:-1], np.nan)
+    known = np.isfinite(pixels).all(axis=-1)
+    filled = np.where(known[..., None], pixels, 0.0)
+    sigma = sigma_seconds * fps
+    if sigma > 0.3:  # normalised Gaussian over the known frames only
+        weight = gaussian_filter1d(known.astype(np.float64), sigma, axis=0, mode="nearest")
+        filled = gaussian_filter1d(filled, sigma, axis=0, mode="nearest") / np.maximum(weight, 1e-9)[..., None]
+    velocity = np.gradient(filled, axis=0) * fps
+    neighbours = known & np.roll(known, 1, axis=0) & np.roll(known, -1, axis=0)
+    speed = np.linalg.norm(velocity, axis=-1) * depth / focal_px
+    return np.where(neighbours, speed, np.nan)
+
+
+def image_contacts(foot_pixels: np.ndarray, ankle_depth: np.ndarray, ankle_above_level: np.ndarray,
+                   focal_px: float, fps: float,
+                   thresholds: ImageContactThresholds = ImageContactThresholds()) -> tuple[np.ndarray, np.ndarray]:
+    """Planted heels and toes from 2D evidence.
+
+    foot_pixels: (frames, feet, 3, 2) pixels of each foot's ankle, heel and toe (NaN unknown);
+    ankle_depth: (frames, feet) metres from the camera; ankle_above_level: (frames, feet) metres the
+    ankle is above its flat-foot height over the floor; focal_px: the camera's focal length in pixels.
+    Returns (heel, toe) (frames, feet) bool: the heel (or, without a heel point, the ankle) stands still
+    and the ankle is low; the toe stands still and the ankle is at most ``toe_height`` up.
+    """
+    speeds = image_speeds(foot_pixels, ankle_depth[..., None], focal_px, fps, thresholds.speed_sigma)
+    heel_speed = np.where(np.isfinite(speeds[..., 1]), speeds[..., 1], speeds[..., 0])
+    toe_speed = speeds[..., 2]
+    min_length = max(2, int(round(thresholds.min_duration * fps)))
+    min_gap = max(1, int(round(thresholds.min_gap * fps)))
+
+    def planted(speed: np.ndarray, enter_height: float, exit_height: float) -> np.ndarray:
+        slow = np.nan_to_num(speed, nan=np.inf)
+        enter = (slow < thresholds.enter_speed) & (ankle_above_level < enter_height)
+        leave = (slow > thresholds.exit_speed) | (ankle_above_level > exit_height) | ~np.isfinite(speed)
+        state = hysteresis(enter, leave)
+        return np.stack([clean_runs(state[:, foot], min_length, min_gap) for foot in range(state.shape[1])], axis=1)
+
+    heel = planted(heel_speed, thresholds.heel_enter_height, thresholds.heel_exit_height)
+    toe = planted(toe_speed, thresholds.toe_height, thresholds.toe_height + 0.02)
+    return heel, toe

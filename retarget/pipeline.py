@@ -1,8 +1,14 @@
 """Motion3D -> finished Animation: the one call the CLI, ``videopose run`` and the Blender add-on make.
 
-Stages: solve (constant bone lengths, rotations, world frame, root motion; retarget/solve.py and
-retarget/root.py) -> smoothing (retarget/smoothing.py) -> foot contacts and foot locking
-(retarget/contact.py, retarget/ik.py) -> transfer onto a target rig (retarget/rigs.py).
+Stages: solve (constant bone lengths, rotations, world frame, root motion; retarget/solve.py) ->
+smoothing (retarget/smoothing.py) -> foot contacts and foot locking (retarget/contact.py, retarget/ik.py)
+-> transfer onto a target rig (retarget/rigs.py).
+
+With the 2D keypoints the motion was lifted from (``keypoints=``), the world is grounded in the static
+camera that filmed it (retarget/grounding.py): the skeleton scaled to the performer's ``height``, the root
+placed by reprojection, the floor and the contacts found from the planted feet in the image, the root path
+solved so planted feet stay put. Without them (or where no foot is ever planted, with a warning) the
+world comes from the lifter's depth (retarget/root.py) and the skeleton keeps the lifter's scale.
 """
 
 from __future__ import annotations
@@ -17,9 +23,12 @@ from videopose.retarget.ik import FEET, lock_feet
 from videopose.retarget.rigs import Rig, load_rig, retarget_to_rig
 from videopose.retarget.root import ankle_height
 from videopose.retarget.smoothing import DEFAULT_STRENGTH, smooth_positions, smooth_rotations
-from videopose.retarget.solve import solve_animation
+from videopose.retarget.camera_model import PinholeCamera
+from videopose.retarget.contact import ImageContactThresholds
+from videopose.retarget.grounding import DEFAULT_HEIGHT_M
+from videopose.retarget.solve import solve_animation, solve_grounded_animation
 from videopose.core.errors import VideoposeError
-from videopose.core.formats import Motion3D
+from videopose.core.formats import Keypoints2D, Motion3D
 from videopose.core.progress import ProgressCallback, no_progress
 
 
@@ -32,6 +41,10 @@ class RetargetOptions:
     rig_skeleton: the target rig at hand (e.g. the Blender armature); replaces the preset's/JSON's own.
     smooth: smoothing strength (0 = off; see retarget/smoothing.py).
     foot_lock: pin the feet during detected ground contact.
+    height: the performer's height in metres (scales the skeleton; with keypoints it sets the camera distance).
+    fov: the camera's diagonal field of view in degrees (default
+        :data:`~videopose.retarget.camera_model.DEFAULT_DIAGONAL_FOV_DEGREES`); focal_mm: or its 35 mm-equivalent
+        focal length. Both only matter with keypoints (the camera is built from their frame size).
     """
 
     rig: str | Rig | None = None
@@ -40,11 +53,22 @@ class RetargetOptions:
     rig_skeleton: Skeleton | None = None
     foot_lock_blend_seconds: float = 0.12
     contact_thresholds: ContactThresholds = ContactThresholds()
+    height: float = DEFAULT_HEIGHT_M
+    fov: float | None = None
+    focal_mm: float | None = None
+    image_contact_thresholds: ImageContactThresholds = ImageContactThresholds()
 
     @classmethod
-    def chosen(cls, rig: str | Rig | None = None, smooth: float | None = None, foot_lock: bool = True) -> RetargetOptions:
-        """The options a user picked in the CLI or the add-on; ``smooth=None`` keeps the default strength."""
-        return cls(rig=rig, smooth=DEFAULT_STRENGTH if smooth is None else float(smooth), foot_lock=foot_lock)
+    def chosen(cls, rig: str | Rig | None = None, smooth: float | None = None, foot_lock: bool = True,
+               height: float | None = None, fov: float | None = None, focal_mm: float | None = None) -> RetargetOptions:
+        """The options a user picked in the CLI or the add-on; ``None`` keeps a default (smoothing strength,
+        height 1.70 m, field of view)."""
+        return cls(rig=rig, smooth=DEFAULT_STRENGTH if smooth is None else float(smooth), foot_lock=foot_lock,
+                   height=DEFAULT_HEIGHT_M if height is None else float(height), fov=fov, focal_mm=focal_mm)
+
+    def camera(self, keypoints: Keypoints2D) -> PinholeCamera:
+        """The camera of the video the keypoints come from (frame size + ``fov`` / ``focal_mm``)."""
+        return PinholeCamera.from_frame(keypoints.width, keypoints.height, self.fov, self.focal_mm)
 
 
 def smooth_animation(animation: Animation, strength: float) -> Animation:
@@ -64,19 +88,39 @@ def animation_contacts(animation: Animation, thresholds: ContactThresholds = Con
 
 
 def retarget_motion(motion: Motion3D, options: RetargetOptions = RetargetOptions(),
-                    progress: ProgressCallback = no_progress) -> Animation:
-    """Motion3D (camera frame, H36M17) -> Animation in the Z-up world frame, on the chosen rig."""
+                    progress: ProgressCallback = no_progress, *, keypoints: Keypoints2D | None = None) -> Animation:
+    """Motion3D (camera frame, H36M17) -> Animation in the Z-up world frame, on the chosen rig.
+
+    ``keypoints``: the 2D keypoints the motion was lifted from (same frames); with them the world is
+    grounded in the camera (see the module docstring), without them it comes from the lifter's depth.
+    """
     if options.smooth < 0:
         raise VideoposeError(f"smoothing strength must be 0 (off) or positive, got {options.smooth}")
-    # Load the rig first: a bad bone map fails before any work is done.
+    # Load the rig and build the camera first: bad options fail before any work is done.
     rig = options.rig if isinstance(options.rig, Rig) or options.rig is None else load_rig(options.rig, options.rig_skeleton)
+    camera = options.camera(keypoints) if keypoints is not None else None
     total = 5
     progress(0, total, "solving")
-    animation = solve_animation(motion)
+    grounded = keypoints is not None
+    if grounded:
+        animation = solve_grounded_animation(motion, keypoints, camera, options.height,
+                                             contact_thresholds=options.image_contact_thresholds)
+        grounded = "heel_contacts" in animation.extras  # False where it fell back to the lifter's depth
+    else:
+        animation = solve_animation(motion)
     progress(1, total, "smoothing")
-    animation = smooth_animation(animation, options.smooth)
+    if grounded:  # the root path is already smooth, and moving it would let planted feet slide
+        if options.smooth > 0:
+            animation = Animation(animation.skeleton, smooth_rotations(animation.local_quats_xyzw, animation.fps,
+                                                                       options.smooth),
+                                  animation.root_positions, animation.fps, animation.contacts, dict(animation.extras))
+    else:
+        animation = smooth_animation(animation, options.smooth)
     progress(2, total, "foot contacts")
-    contacts = animation_contacts(animation, options.contact_thresholds)
+    if grounded:  # found from the image (heel down: the ankle stays put)
+        contacts = np.asarray(animation.contacts, dtype=bool)
+    else:
+        contacts = animation_contacts(animation, options.contact_thresholds)
     progress(3, total, "foot locking")
     if options.foot_lock:
         blend = max(1, int(round(options.foot_lock_blend_seconds * motion.fps)))

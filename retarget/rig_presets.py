@@ -1,4 +1,4 @@
-"""Rest skeletons and bone maps of the built-in rig presets (``--rig rigify|mixamo|ue5|cmu|smpl``).
+"""Rest skeletons and bone maps of the built-in rig presets (``--rig rigify|metarig|mixamo|ue5|cmu|smpl``).
 
 Each preset is the same dictionary a user's bone-map JSON holds (docs/formats.md, "Bone maps"):
 ``joints`` (name, parent, rest head position in the world frame: metres, Z up, facing -Y, the
@@ -218,4 +218,19 @@ def smpl() -> dict:
     return {"name": "smpl", "rest_pose": "T", "joints": joints, "map": mapping, "end_sites": []}
 
 
-PRESETS = {"rigify": rigify, "mixamo": mixamo, "ue5": ue5, "cmu": cmu, "smpl": smpl}
+def metarig() -> dict:
+    """Rigify's human metarig (the rig before "Generate Rig"): the DEF bones' names without ``DEF-``. Its
+    bones carry no constraints, so keying them animates it directly."""
+    data = rigify()
+
+    def plain(name: str) -> str:
+        return name[len("DEF-"):] if name.startswith("DEF-") else name
+
+    joints = [{**joint, "name": plain(joint["name"]), "parent": plain(joint["parent"]) if joint["parent"] else None}
+              for joint in data["joints"]]
+    return {"name": "metarig", "rest_pose": "T", "joints": joints,
+            "map": {plain(bone): joint for bone, joint in data["map"].items()},
+            "end_sites": [plain(name) for name in data["end_sites"]]}
+
+
+PRESETS = {"rigify": rigify, "metarig": metarig, "mixamo": mixamo, "ue5": ue5, "cmu": cmu, "smpl": smpl}

@@ -14,11 +14,16 @@ feet stay in line with the forearm and shin. Local rotations follow as
 ``local[t] = target_world[parent]^-1 @ target_world[t]``; unmapped bones keep their rest pose relative
 to their parent. Root translation is the source root's, scaled by the ratio of leg lengths, placed so
 the bone driven by the source root lands on it.
+
+Before the transfer the canonical motion's twists are made continuous (retarget/twist.py). After it,
+the rig stands on its own floor (retarget/rig_feet.py): the root is raised or lowered once so a planted
+ankle stands at the rig's own ankle height over its rest sole, raised further in a frame whose lower
+ankle would be under the floor, the feet are locked again on the rig by two-bone IK, and the foot and
+toe bones turn flat on the floor while planted and never through it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +33,12 @@ from scipy.spatial.transform import Rotation
 
 from videopose.core.animation import Animation, Skeleton, forward_kinematics, make_continuous
 from videopose.retarget.ik import swing_matrices
+from videopose.retarget.rig_feet import find_legs, plant_feet, rest_ankle_height
 from videopose.retarget.rig_presets import PRESETS
 from videopose.retarget.solve import CANONICAL_NAMES
+from videopose.retarget.twist import continuous_twist
 from videopose.core.errors import VideoposeError
+from videopose.core.validate import check_bone_map, read_json
 
 # Canonical joints every bone map must drive: the root (root motion) and both limbs of each side.
 REQUIRED_SOURCE_JOINTS = ("pelvis", "left_hip", "left_knee", "right_hip", "right_knee",
@@ -86,15 +94,16 @@ def skeleton_from_joints(joints: list, source: str) -> Skeleton:
 def rig_from_dict(data: dict, source: str, skeleton: Skeleton | None = None) -> Rig:
     """A bone-map dictionary (docs/formats.md) -> validated Rig. ``skeleton`` (the rig at hand, e.g. the
     Blender armature) replaces the dictionary's ``joints``."""
-    if not isinstance(data, dict) or not isinstance(data.get("map"), dict) or not data["map"]:
-        raise VideoposeError(f"{source}: a bone map is a JSON object with a non-empty \"map\": "
-                             "{\"TargetBone\": \"canonical_joint\", ...} (see docs/formats.md)")
+    check_bone_map(data, source)
     end_sites = tuple(str(name) for name in data.get("end_sites", []))
     if skeleton is None:
         if "joints" not in data:
             raise VideoposeError(f"{source}: no \"joints\" list and no rig at hand: add the target skeleton's joints "
                                  "(name, parent, head) or apply the map to an armature")
         skeleton = skeleton_from_joints(data["joints"], source)
+        if skeleton.num_joints > 1 and np.allclose(skeleton.offsets[1:], 0.0, atol=1e-6):
+            raise VideoposeError(f"{source}: every joint 'head' is at the same place: the skeleton has no bones "
+                                 "(heads are joint positions in metres, Z up)")
         optional: tuple[str, ...] = ()
     else:
         optional = tuple(name for name in data.get("optional_bones", end_sites) if name not in skeleton.names)
@@ -124,7 +133,7 @@ def validate_rig(rig: Rig, source: str = "bone map") -> None:
 
 
 def load_rig(preset_or_path: str | os.PathLike, skeleton: Skeleton | None = None) -> Rig:
-    """A preset name (rigify, mixamo, ue5, cmu, smpl) or a bone-map JSON path -> Rig.
+    """A preset name (rigify, metarig, mixamo, ue5, cmu, smpl) or a bone-map JSON path -> Rig.
 
     ``skeleton``: the target rig at hand (the Blender add-on passes the user's armature); it replaces
     the preset's or file's own rest skeleton.
@@ -135,11 +144,59 @@ def load_rig(preset_or_path: str | os.PathLike, skeleton: Skeleton | None = None
     path = Path(key)
     if not path.is_file():
         raise VideoposeError(f"unknown rig {key!r}: not a preset ({', '.join(PRESETS)}) and no such bone-map file")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise VideoposeError(f"bone map {path} is not readable JSON: {error}") from error
+    data = read_json(path, "bone map")
     return rig_from_dict(data, str(path), skeleton)
+
+
+# ---------------------------------------------------------------------------------------------- recognition
+_MIXAMO_PREFIX = "mixamorig:"
+
+
+def recognise_rig(bone_names: list[str] | tuple[str, ...], skeleton: Skeleton | None = None) -> Rig | None:
+    """The rig preset a rig's bone names fit, as a Rig on ``skeleton`` (the rig at hand; else the preset's
+    own), or None. A preset fits when the rig has a bone for every joint the map requires; of several, the
+    one mapping most bones wins. Mixamo's bones may carry any ``mixamorig<N>:`` prefix or none.
+
+    A generated Rigify rig (:func:`is_generated_rigify`) is not a preset fit: its DEF bones follow its
+    controls through constraints, so it is animated through its controls (the Blender add-on does that).
+    """
+    names = set(bone_names)
+    if is_generated_rigify(names):
+        return None
+    best: tuple[int, Rig] | None = None
+    for preset in PRESETS:
+        data = PRESETS[preset]()
+        mapping = dict(data["map"])
+        if preset == "mixamo":
+            prefix = next((name[: -len("Hips")] for name in names if name.endswith("Hips")), None)
+            if prefix is None:
+                continue
+            mapping = {prefix + bone[len(_MIXAMO_PREFIX):]: joint for bone, joint in mapping.items()}
+            data = {**data, "map": mapping,
+                    "end_sites": [prefix + name[len(_MIXAMO_PREFIX):] for name in data["end_sites"]]}
+        required = [bone for bone, joint in mapping.items() if joint in REQUIRED_SOURCE_JOINTS]
+        if not all(bone in names for bone in required):
+            continue
+        if skeleton is None and mapping != data_map_of(preset):
+            continue  # renamed bones need the rig at hand (the preset's own skeleton has the preset's names)
+        present = sum(bone in names for bone in mapping)
+        if best is None or present > best[0]:
+            best = (present, rig_from_dict(data, f"rig preset {preset} (recognised)", skeleton))
+    return best[1] if best else None
+
+
+RIGIFY_CONTROLS = ("torso", "hips", "chest", "neck", "head", "thigh_fk.L", "upper_arm_fk.L")
+
+
+def is_generated_rigify(bone_names) -> bool:
+    """Whether bone names are those of a rig Rigify generated (``DEF-`` bones and its FK controls)."""
+    names = set(bone_names)
+    return set(RIGIFY_CONTROLS) <= names and "DEF-thigh.L" in names
+
+
+def data_map_of(preset: str) -> dict[str, str]:
+    """A preset's own bone map (target bone -> canonical joint)."""
+    return dict(PRESETS[preset]()["map"])
 
 
 # ---------------------------------------------------------------------------------------------- transfer
@@ -211,7 +268,9 @@ def retarget_to_rig(animation: Animation, rig: Rig) -> Animation:
         raise VideoposeError(f"rig {rig.name}: the animation's skeleton has no joints {', '.join(missing)}")
     target = rig.skeleton
     frames = animation.num_frames
-    _, source_world = animation.world_transforms()
+    if source.names == CANONICAL_NAMES:  # the solver's twists flip where a limb passes through straight
+        animation = continuous_twist(animation)
+    source_positions, source_world = animation.world_transforms()
     align = alignment_rotations(source, rig)
     driven_by = {target.index(bone): source.index(joint) for bone, joint in rig.bone_map.items()}
     world = np.empty((frames, target.num_joints, 3, 3))
@@ -235,7 +294,35 @@ def retarget_to_rig(animation: Animation, rig: Rig) -> Animation:
     if anchor is not None and anchor != 0:
         anchored, _ = forward_kinematics(target, quats, np.zeros((frames, 3)))
         root = root - anchored[:, anchor]
+    legs = find_legs(target, rig.bone_map)
+    if legs:  # the rig's ankles at its own ankle height over its own floor (retarget/rig_feet.py)
+        source_height = scale * _source_ankle_height(source_positions, source, animation)
+        heights = [rest_ankle_height(target, leg, source_height) for leg in legs]
+        root[:, 2] += float(np.mean(heights)) - source_height
+        # ... and never under it: a frame whose lower ankle would be is raised (never lowered).
+        ankles = forward_kinematics(target, quats, root)[0][:, [leg.foot for leg in legs], 2]
+        root[:, 2] += np.maximum(0.0, (np.array(heights) - ankles).max(axis=1))
     extras = {key: value for key, value in animation.extras.items() if key != "bvh_end_site"}
     extras["bvh_end_site"] = np.array([name in rig.end_sites for name in target.names])
     extras["root_scale"] = np.array(scale)
-    return Animation(target, quats, root, animation.fps, contacts=animation.contacts, extras=extras)
+    if anchor is not None and anchor != 0 and target.parents[anchor] == 0 and 0 not in driven_by:
+        # A root bone above the pelvis (UE5's ``root``): engines want it on the floor under the pelvis,
+        # carrying the horizontal root motion, and the pelvis carrying the height. An Animation moves only
+        # its root, so this is a convention for writers that can key the pelvis too (the Blender armature,
+        # FBX): they read the pelvis bone's name here.
+        extras["root_on_floor"] = np.array(target.names[anchor])
+    result = Animation(target, quats, root, animation.fps, contacts=animation.contacts, extras=extras)
+    return plant_feet(result, legs, set(driven_by), heights) if legs else result
+
+
+def _source_ankle_height(source_positions: np.ndarray, source: Skeleton, animation: Animation) -> float:
+    """Metres over the floor of the source's planted ankles (median over the contact frames; without
+    contacts, the 5th percentile of the ankle heights)."""
+    ankles = [source.index(f"{side}_ankle") for side in ("left", "right") if f"{side}_ankle" in source.names]
+    if not ankles:
+        return 0.0
+    heights = source_positions[:, ankles, 2]
+    contacts = animation.extras.get("heel_contacts", animation.contacts)
+    if contacts is not None and len(ankles) == 2 and np.asarray(contacts, dtype=bool).any():
+        return float(np.median(heights[np.asarray(contacts, dtype=bool)]))
+    return float(np.percentile(heights, 5))

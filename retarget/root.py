@@ -81,6 +81,13 @@ def estimate_world_frame(joints_camera: np.ndarray, trajectory_camera: np.ndarra
         normal = floor_normal(joints_camera[:, _ANKLES] + trajectory_camera[:, None], up, fps)
         if normal is not None:
             up, source = normal, "floor plane"
+    return world_frame_from_up(joints_camera, up, fps, source)
+
+
+def world_frame_from_up(joints_camera: np.ndarray, up: np.ndarray, fps: float, up_source: str) -> WorldFrame:
+    """(frames, 17, 3) camera-frame joints and a (3,) unit up axis (camera frame) -> WorldFrame whose -Y is
+    the performer's initial facing (first half second: hip and shoulder lines) and +X their left."""
+    up = _unit(np.asarray(up, dtype=np.float64))
     start = joints_camera[: max(1, int(round(fps / 2)))]
     lateral = (start[:, _INDEX["left_hip"]] - start[:, _INDEX["right_hip"]]).mean(axis=0)
     lateral = _unit(lateral) + _unit((start[:, _INDEX["left_shoulder"]] - start[:, _INDEX["right_shoulder"]]).mean(axis=0))
@@ -91,7 +98,7 @@ def estimate_world_frame(joints_camera: np.ndarray, trajectory_camera: np.ndarra
     # Rest pose: left = +X, up = +Z, facing -Y, so world Y (backwards) = up x left.
     world_y = np.cross(up, lateral)
     world_x = np.cross(world_y, up)
-    return WorldFrame(np.stack([world_x, world_y, up]), source)
+    return WorldFrame(np.stack([world_x, world_y, up]), up_source)
 
 
 def leg_length(skeleton: Skeleton) -> float:

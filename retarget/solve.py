@@ -29,15 +29,21 @@ Everything is vectorised over frames; Python loops run over joints only.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.spatial.transform import Rotation
 
 from videopose.core.animation import Animation, Skeleton, make_continuous
 from videopose.retarget.bone_lengths import estimate_bone_lengths, robust_median
 from videopose.core.errors import VideoposeError
-from videopose.core.formats import Motion3D
+from videopose.core.formats import Keypoints2D, Motion3D
 from videopose.core.layouts import H36M17
 from videopose.core.progress import ProgressCallback, no_progress
+from videopose.retarget.camera_model import PinholeCamera
+from videopose.retarget.contact import ImageContactThresholds, image_contacts
+from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, fit_floor, image_points, reproject_translation,
+                                          scaled_skeleton, smooth_translation, solve_root_path)
 
 (PELVIS, RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE, LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, SPINE, THORAX, NECK_NOSE, HEAD,
  LEFT_SHOULDER, LEFT_ELBOW, LEFT_WRIST, RIGHT_SHOULDER, RIGHT_ELBOW, RIGHT_WRIST) = range(17)
@@ -396,12 +402,135 @@ def solve_animation(motion: Motion3D, bone_lengths: np.ndarray | None = None,
     return Animation(skeleton, quats, root, motion.fps, extras=extras)
 
 
-def motion_in_world(motion: Motion3D) -> tuple[np.ndarray, np.ndarray]:
-    """The lifted joints as they are (no constant bone lengths) in the world of :func:`solve_animation`:
-    (frames, 17, 3) metres, Z up, floor at z = 0, the root on its path; and the (3, 3) ``world_from_camera``.
-    The preview draws this, so the picture and the exported clip share one floor and one up axis."""
-    animation = solve_animation(motion)
+def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: PinholeCamera | None = None,
+                             height_m: float = DEFAULT_HEIGHT_M, bone_lengths: np.ndarray | None = None,
+                             contact_thresholds: ImageContactThresholds = ImageContactThresholds(),
+                             progress: ProgressCallback = no_progress) -> Animation:
+    """Motion3D (camera frame) + the 2D keypoints it was lifted from -> Animation grounded in the world
+    of one static camera (retarget/grounding.py): skeleton scaled to ``height_m``, root placed by
+    reprojection, one floor from the planted feet, root path that keeps planted feet put.
+
+    ``camera``: default :meth:`PinholeCamera.from_frame` of the keypoints' frame size. ``contacts`` (left,
+    right) are the frames the foot is planted with its heel down (its ankle stays put: what foot locking
+    pins). ``extras`` add, besides those of :func:`solve_animation` (``fit_error_m`` in the lifter's
+    metres): ``heel_contacts`` (the same) and ``toe_contacts`` (frames, 2) bool (the toe planted, also while
+    the heel rises); ``camera_position`` (3,) metres in the world (its z: the camera's height over the
+    floor); ``root_camera`` (frames, 3) the root path in the camera frame; ``camera_focal_px``;
+    ``height_scale`` (the lifter's metres -> the performer's); ``ankle_height_m``; ``reprojection_error_m``
+    (frames,); ``grounding`` (what was used). Where no foot is ever planted, warns and returns
+    :func:`solve_animation`'s lifter-depth result (``grounding`` says so).
+    """
+    from videopose.retarget.root import ankle_height, estimate_world_frame, world_frame_from_up
+
+    if motion.layout != "h36m17":
+        raise VideoposeError(f"the retargeter reads H36M17 motion (the lifter's output), got layout {motion.layout!r}")
+    if keypoints.num_frames != motion.num_frames:
+        raise VideoposeError(f"the keypoints have {keypoints.num_frames} frames but the motion {motion.num_frames}: "
+                             "pass the keypoints the motion was lifted from")
+    if motion.num_frames < 2:
+        raise VideoposeError(f"motion has {motion.num_frames} frame(s); retargeting needs at least 2")
+    camera = camera or PinholeCamera.from_frame(keypoints.width, keypoints.height)
+    fps = motion.fps
+    progress(0, 5, "filling gaps")
+    raw = np.asarray(motion.joints_3d, dtype=np.float64)
+    confident = np.isfinite(raw).all(axis=(1, 2))
+    joints, filled = interpolate_missing(raw, "joint positions")
+    joints = joints - joints[:, [PELVIS]]
+    trajectory = None
+    if motion.trajectory is not None:
+        trajectory, _ = interpolate_missing(motion.trajectory, "trajectory")
+    progress(1, 5, "rotations")
+    provisional = estimate_world_frame(joints, None, fps).world_from_camera  # body up: rotations only
+    skeleton, rotations = solve_pose_rotations(joints @ provisional.T, bone_lengths, confident)
+    lifted_relative = positions_from_world_rotations(skeleton, rotations)
+    fit_error = np.linalg.norm(lifted_relative - joints @ provisional.T, axis=-1).mean(axis=1)
+    skeleton, scale = scaled_skeleton(skeleton, height_m)
+    relative_camera = lifted_relative * scale @ provisional  # p_camera = R^T p_world
+
+    progress(2, 5, "root by reprojection")
+    points = image_points(keypoints, camera)
+    translation, residual = reproject_translation(relative_camera, points.body_rays, points.body_weights)
+    if trajectory is not None and np.isfinite(translation[:, 2]).any():
+        # The trajectory model's depth comes from its own camera guess: rescale it, then use it as a prior.
+        ratio = np.nanmedian(translation[:, 2]) / max(float(np.median(trajectory[:, 2])), 1e-6)
+        translation, residual = reproject_translation(relative_camera, points.body_rays, points.body_weights,
+                                                      prior=trajectory * ratio)
+    # The legs carry most of the body's image size: where fewer than 3 of the knees and ankles are seen (the
+    # performer half out of the frame, a detector still acquiring them) the depth is taken from the neighbours.
+    legs_seen = (points.body_weights[:, [LEFT_KNEE, RIGHT_KNEE, LEFT_ANKLE, RIGHT_ANKLE]] > 0).sum(axis=1) >= 3
+    if legs_seen.any():
+        translation[~legs_seen] = np.nan
+    translation = smooth_translation(translation, fps)
+    absolute = relative_camera + translation[:, None]
+    feet = [LEFT_ANKLE, RIGHT_ANKLE]  # Animation.contacts order
+    ankles = absolute[:, feet]
+    level = ankle_height(skeleton)
+
+    progress(3, 5, "floor and contacts")
+    up = provisional[2]  # the body's vertical: the prior where the footprints do not span the floor
+    heights = ankles @ up
+    above = heights - heights.min(axis=1, keepdims=True)  # first pass: "low" = the lower foot
+    floor = None
+    for _ in range(2):
+        heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
+        floor = fit_floor(ankles[heel], np.ones(int(heel.sum())), up, level)
+        if not np.isfinite(floor.offset):
+            break
+        above = ankles @ floor.normal - floor.offset - level
+    if floor is None or not np.isfinite(floor.offset) or not heel.any():
+        warnings.warn("no foot is ever planted on the floor in the 2D keypoints (the performer never touches "
+                      "the ground, or sits or lies): the root path and floor come from the lifter's depth instead",
+                      stacklevel=2)
+        fallback = solve_animation(motion, bone_lengths, progress)
+        extras = {**fallback.extras, "grounding": np.array("lifter depth: no planted foot found")}
+        return Animation(fallback.skeleton, fallback.local_quats_xyzw, fallback.root_positions, fps,
+                         fallback.contacts, extras)
+
+    progress(4, 5, "root path")
+    world_from_camera = world_frame_from_up(joints, floor.normal, fps, floor.source).world_from_camera
+    rotations = np.einsum("ij,fkjl->fkil", world_from_camera @ provisional.T, rotations)
+    quats = local_quaternions(rotations, skeleton.parents)
+    relative_world = relative_camera @ world_from_camera.T
+    start = world_from_camera @ translation[0]
+    origin = np.array([-start[0], -start[1], -floor.offset])  # world = R @ camera + origin
+    reprojected = translation @ world_from_camera.T + origin
+    distance = np.linalg.norm(translation, axis=1)
+    rays = translation / np.maximum(distance, 1e-9)[:, None] @ world_from_camera.T
+    root = solve_root_path(reprojected, rays, distance, relative_world[:, feet], heel, level, fps)
+    progress(5, 5, "solved")
+    extras = {
+        "world_from_camera": world_from_camera,
+        "filled_frames": filled,
+        "up_source": np.array(floor.source),
+        "fit_error_m": fit_error,
+        "heel_contacts": heel,
+        "toe_contacts": toe,
+        "camera_position": origin,
+        "root_camera": (root - origin) @ world_from_camera,  # the root path back in the camera frame
+        "camera_focal_px": np.array(camera.focal_px),
+        "height_scale": np.array(scale),
+        "ankle_height_m": np.array(level),
+        "reprojection_error_m": residual,
+        "grounding": np.array("static camera: reprojection, floor from planted feet"),
+    }
+    return Animation(skeleton, quats, root, fps, heel, extras=extras)
+
+
+def motion_in_world(motion: Motion3D, keypoints: Keypoints2D | None = None, camera: PinholeCamera | None = None,
+                    height_m: float = DEFAULT_HEIGHT_M) -> tuple[np.ndarray, np.ndarray]:
+    """The lifted joints as they are (no constant bone lengths) in the world of the animation the
+    retargeter makes from the same inputs (:func:`solve_grounded_animation` with ``keypoints``, else
+    :func:`solve_animation`): (frames, 17, 3) metres, Z up, floor at z = 0, the root on its path; and the
+    (3, 3) ``world_from_camera``. The preview draws this, so the picture and the exported clip share one
+    floor and one up axis."""
+    if keypoints is None:
+        animation = solve_animation(motion)
+    else:
+        with warnings.catch_warnings():  # the retargeter itself says it (once) when grounding fails
+            warnings.simplefilter("ignore")
+            animation = solve_grounded_animation(motion, keypoints, camera, height_m)
     world_from_camera = animation.extras["world_from_camera"]
+    scale = float(animation.extras.get("height_scale", 1.0))
     joints = np.asarray(motion.joints_3d, dtype=np.float64)
-    relative = (joints - joints[:, [PELVIS]]) @ world_from_camera.T
+    relative = (joints - joints[:, [PELVIS]]) * scale @ world_from_camera.T
     return relative + animation.root_positions[:, None, :], world_from_camera

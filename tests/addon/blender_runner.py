@@ -55,6 +55,10 @@ stacks = scene.anim_stacks
 stack = stacks[0]
 anim = stack.anim
 keep += [stacks, stack, anim]
+stack_names = []
+for each in stacks:
+    keep.append(each)
+    stack_names.append(each.name)
 fps = scene.settings.frames_per_second
 node_names = []
 for node in scene.nodes:
@@ -75,6 +79,7 @@ for frame in frames:
     positions.append(row)
     rotations.append(rotation_row)
 emit({"positions": positions, "rotations": rotations, "fps": fps, "node_names": node_names, "stacks": len(stacks),
+      "stack_names": stack_names,
       "time_begin": anim.time_begin, "time_end": anim.time_end})
 """
 

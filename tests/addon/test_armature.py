@@ -66,6 +66,10 @@ def test_rest_layout_points_tails_at_centred_children_and_extends_leaves():
     direction = (tails[wrist] - heads[wrist]) / np.linalg.norm(tails[wrist] - heads[wrist])
     np.testing.assert_allclose(direction, (heads[wrist] - heads[elbow]) / np.linalg.norm(heads[wrist] - heads[elbow]))
     assert (np.linalg.norm(tails - heads, axis=1) >= 0.02 - 1e-12).all()
+    # Ankles (feet without toes) lie forward, level, instead of continuing the shin down through the floor.
+    for ankle in ("left_ankle", "right_ankle"):
+        foot = tails[names.index(ankle)] - heads[names.index(ankle)]
+        assert foot[1] < -0.1 and foot[2] == pytest.approx(0.0) and foot[0] == pytest.approx(0.0)
 
 
 def test_object_transform_split_rejects_non_uniform_scale():

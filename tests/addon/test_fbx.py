@@ -62,7 +62,7 @@ results["left_behind"] = sorted(o.name for o in bpy.data.objects) != objects_bef
 for preset in PRESETS:
     for obj in list(bpy.data.objects):
         bpy.data.objects.remove(obj)
-    bpy.ops.import_scene.fbx(filepath=str(folder / f"{preset}.fbx"), anim_offset=0)
+    bpy.ops.import_scene.fbx(filepath=str(folder / f"{preset}.fbx"))  # default settings: anim_offset=1
     rig = next(o for o in bpy.data.objects if o.type == "ARMATURE")
     matrix = np.array(rig.matrix_world)
     positions, rotations = [], []
@@ -74,6 +74,7 @@ for preset in PRESETS:
                           for n in animation.skeleton.names])
     results[preset] = dict(bones=sorted(b.name for b in rig.data.bones), positions=positions, rotations=rotations,
                            frame_range=list(rig.animation_data.action.frame_range),
+                           action=rig.animation_data.action.name,
                            fps=bpy.context.scene.render.fps / bpy.context.scene.render.fps_base)
 emit(results)
 """
@@ -104,7 +105,9 @@ def test_ufbx_reads_the_same_motion(exported, preset):
     read = read_fbx_with_ufbx(folder / f"{preset}.fbx", names, SAMPLE, folder / "home_ufbx")
     assert read["fps"] == pytest.approx(30.0) and read["stacks"] == 1
     assert set(names) <= set(read["node_names"]) and not any(n.endswith("_end") for n in read["node_names"])
-    assert read["time_end"] - read["time_begin"] == pytest.approx(99 / 30.0, abs=1e-6)
+    # Video frame 0 is FBX time 0 (docs/blender.md); the take is named after the clip, not "Scene".
+    assert read["time_begin"] == pytest.approx(0.0, abs=1e-9) and read["time_end"] == pytest.approx(99 / 30.0, abs=1e-6)
+    assert read["stack_names"] == [preset]
     error = np.abs(np.array(read["positions"]) - animation.world_positions()[SAMPLE]).max()
     assert error < 1e-3, f"{preset}: {error * 1000:.3f} mm"
     assert _rotation_error_degrees(read["rotations"], animation) < 0.05
@@ -142,7 +145,9 @@ def test_blender_reimports_the_same_motion(exported, preset):
     _, animation, results = exported
     result = results[preset]
     assert result["bones"] == sorted(animation.skeleton.names)
+    # With the importer's defaults, the clip's first frame (video frame 0) lands on Blender frame 1.
     assert result["frame_range"] == [1.0, 100.0] and result["fps"] == pytest.approx(30.0)
+    assert preset in result["action"] and "Scene" not in result["action"]
     error = np.abs(np.array(result["positions"]) - animation.world_positions()[SAMPLE]).max()
     assert error < 1e-3, f"{preset}: {error * 1000:.3f} mm"
     assert _rotation_error_degrees(result["rotations"], animation) < 0.05

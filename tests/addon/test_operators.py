@@ -205,7 +205,7 @@ results["unregistered"] = [hasattr(bpy.types, "VIDEOPOSE_OT_import_motion"), has
 # A Blender where the videopose packages do not import: only the preferences register (to set the Python).
 from videopose.addon import dependencies
 real_ensure = dependencies.ensure_project_importable
-dependencies.ensure_project_importable = lambda: False
+dependencies.ensure_project_importable = lambda *args: False
 videopose.addon.register()
 from videopose.addon.preferences import VIDEOPOSE_AP_preferences
 results["without_project"] = [VIDEOPOSE_AP_preferences.is_registered, hasattr(bpy.types, "VIDEOPOSE_OT_import_motion"),

@@ -140,3 +140,39 @@ def test_bad_file_is_a_clear_error(tmp_path: Path) -> None:
         read_bvh(path)
     with pytest.raises(VideoposeError, match="not found"):
         read_bvh(tmp_path / "missing.bvh")
+
+
+def test_written_y_up_in_metres_by_default_root_offset_zero(shared_dir: Path, tmp_path: Path) -> None:
+    """The default is what importers assume (Blender's at its defaults, MotionBuilder): Y up, facing +Z."""
+    original = read_bvh(shared_dir / "mocap" / "cmu" / "cc" / "003" / "003_01.bvh")
+    target = tmp_path / "default.bvh"
+    write_bvh(original, target)
+    mocap = Bvh(target.read_text())
+    assert [float(v) for v in mocap.joint_offset(mocap.get_joints_names()[0])] == [0.0, 0.0, 0.0]
+    file_positions = independent_positions(target.read_text(), [0, 30])
+    world = original.world_positions()[[0, 30]]
+    for name in ("CC_Base_Head", "CC_Base_L_Foot", "CC_Base_Hip"):
+        # file (x, y, z) = world (x, z, -y): metres, the world's up (+Z) on the file's +Y
+        np.testing.assert_allclose(file_positions[name], world[:, original.skeleton.index(name)] @ Z_UP_FROM_Y_UP,
+                                   atol=1e-5, err_msg=name)
+    height = file_positions["CC_Base_Head"][:, 1] - file_positions["CC_Base_L_Foot"][:, 1]
+    assert (1.2 < height).all() and (height < 1.8).all()
+
+
+def test_retarget_cli_writes_the_chosen_up_axis_and_units(tmp_path: Path) -> None:
+    from synthetic_motion import to_camera, walking_motion
+
+    from videopose.cli import main
+
+    world, _ = walking_motion(30)
+    motion_path = tmp_path / "walk.motion.npz"
+    to_camera(world).save(motion_path)
+    heights = {}
+    for name, options in (("y_m", []), ("z_cm", ["--up", "z", "--units", "cm"])):
+        output = tmp_path / f"{name}.bvh"
+        assert main(["retarget", str(motion_path), "-o", str(output), "-q", *options]) == 0
+        positions = independent_positions(output.read_text(), [0])
+        heights[name] = positions["head"][0] - positions["left_ankle"][0]
+    assert heights["y_m"][1] > 1.0 and np.argmax(np.abs(heights["y_m"])) == 1  # metres, Y up
+    assert heights["z_cm"][2] > 100.0 and np.argmax(np.abs(heights["z_cm"])) == 2  # centimetres, Z up
+    assert heights["z_cm"][2] == pytest.approx(100 * heights["y_m"][1], rel=1e-6)

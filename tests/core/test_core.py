@@ -37,7 +37,7 @@ def test_keypoints_round_trip_keeps_every_field(tmp_path):
         ({"scores": np.zeros((5, 16))}, "scores must have shape"),
         ({"layout": "coco18"}, "has 18 joints"),
         ({"layout": "nonsense"}, "unknown joint layout"),
-        ({"fps": 0.0}, "fps must be positive"),
+        ({"fps": 0.0}, "fps must be a number from 1 to 1000"),
         ({"keypoints": np.zeros((0, 17, 2)), "scores": np.zeros((0, 17))}, "0 frames"),
     ],
 )

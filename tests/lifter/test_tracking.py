@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from videopose.lifter.tracking import (
-    FILL_SCORE_FACTOR, bounding_boxes, clean_track, fill_short_gaps, fix_left_right_swaps, main_performer,
-    person_identities, swap_group_indices,
+    FILL_SCORE_FACTOR, bounding_boxes, clean_track, fill_short_gaps, fix_left_right_swaps, frame_runs, main_performer,
+    person_identities, swap_group_indices, track_people, track_prominence,
 )
 from videopose.core.layouts import COCO17, MEDIAPIPE33
 
@@ -136,3 +136,92 @@ def test_clean_track_fills_only_short_gaps(gap: int) -> None:
     else:
         assert not track.filled.any() and np.isnan(track.keypoints[20:20 + gap]).all()
     assert not track.other_person.any() and not any(s.any() for s in track.swapped.values())
+
+
+# --- identity from continuity of position, velocity, size and appearance (issue 15) -----------------
+
+RED, BLUE = np.eye(64, dtype=np.float32)[3], np.eye(64, dtype=np.float32)[40]
+
+
+def box_track(start: tuple[float, float], velocity: tuple[float, float], frames: int, size=(80.0, 200.0)) -> np.ndarray:
+    """(frames, 4) boxes of a person of ``size`` (w, h) pixels moving at ``velocity`` pixels per frame."""
+    centres = np.asarray(start) + np.arange(frames)[:, None] * np.asarray(velocity)
+    half = np.asarray(size) / 2
+    return np.concatenate([centres - half, centres + half], axis=1)
+
+
+def keypoints_in_boxes(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(frames, 2, 2) keypoints at the corners of each box (so that bounding_boxes gives the box back)."""
+    keypoints = np.stack([boxes[:, :2], boxes[:, 2:]], axis=1).astype(np.float32)
+    return keypoints, np.full(keypoints.shape[:2], 0.9, dtype=np.float32)
+
+
+def test_a_tracker_that_jumps_to_a_crossing_person_is_caught_by_appearance() -> None:
+    """Two people cross; the detector follows A (red), then B (blue) from the crossing on: the boxes are
+    continuous, only the look (and B's direction) tells the switch."""
+    a = box_track((100, 300), (8, 0), 40)
+    b = box_track((500, 300), (-8, 0), 40)
+    # They meet at frame 25, where the detector moves over to B.
+    shown = np.where((np.arange(40) >= 25)[:, None], b, a)
+    histograms = np.where((np.arange(40) >= 25)[:, None], BLUE, RED)
+    keypoints, scores = keypoints_in_boxes(shown)
+    _, _, other = main_performer(keypoints, scores, histograms=histograms)
+    assert np.flatnonzero(other).tolist() == list(range(25, 40))
+
+
+def test_crossing_people_keep_their_identities() -> None:
+    """Both people detected in every frame, crossing at frame 20: each keeps one identity throughout,
+    with appearance, and with equal appearance from their velocity alone."""
+    a = box_track((100, 300), (10, 0), 40)
+    b = box_track((500, 304), (-10, 0), 40)
+    frames = np.repeat(np.arange(40), 2)
+    boxes = np.stack([a, b], axis=1).reshape(-1, 4)
+    for histograms in (np.tile(np.stack([RED, BLUE]), (40, 1)), None):
+        identities = track_people(frames, boxes, histograms).reshape(40, 2)
+        assert (identities[:, 0] == identities[0, 0]).all() and (identities[:, 1] == identities[0, 1]).all()
+        assert identities[0, 0] != identities[0, 1]
+
+
+def test_a_flipping_body_stays_one_person_beside_a_bystander() -> None:
+    """A body that turns over (its box goes from tall to wide and back, and shrinks when tucked) and moves
+    fast keeps its identity, and a bystander close by keeps theirs."""
+    frames = 30
+    angle = np.linspace(0, np.pi, frames)
+    width = 80 + 220 * np.sin(angle) ** 2                       # tall 80x300 -> wide 300x80 and back
+    height = 300 - 220 * np.sin(angle) ** 2
+    shrink = 1 - 0.35 * np.sin(angle)                           # tucked in the middle of the flip
+    centre = np.stack([400 + 25 * np.arange(frames), 300 - 200 * np.sin(angle)], axis=1)
+    half = np.stack([width, height], axis=1) * shrink[:, None] / 2
+    flipping = np.concatenate([centre - half, centre + half], axis=1)
+    bystander = box_track((700, 480), (0, 0), frames, size=(90, 280))
+    boxes = np.stack([flipping, bystander], axis=1).reshape(-1, 4)
+    histograms = np.tile(np.stack([RED, BLUE]), (frames, 1))
+    identities = track_people(np.repeat(np.arange(frames), 2), boxes, histograms).reshape(frames, 2)
+    assert len(set(identities[:, 0])) == 1 and len(set(identities[:, 1])) == 1
+    assert identities[0, 0] != identities[0, 1]
+
+
+def test_a_person_who_leaves_and_returns_gets_their_identity_back() -> None:
+    """A (red) walks out on the right of a 1920-pixel frame at frame 30, someone else (blue) passes by in
+    frames 35-50, and A comes back from the left edge at frame 60, far from where they left: A is the
+    performer for frames 0-29 and 60-99."""
+    boxes = np.full((100, 4), np.nan)
+    histograms = np.zeros((100, 64), dtype=np.float32)
+    boxes[:30], histograms[:30] = box_track((1500, 300), (10, 0), 30), RED
+    boxes[35:51], histograms[35:51] = box_track((900, 320), (-5, 0), 16), BLUE
+    boxes[60:], histograms[60:] = box_track((50, 310), (6, 0), 40), RED
+    keypoints, scores = keypoints_in_boxes(np.nan_to_num(boxes))
+    scores[np.isnan(boxes).any(axis=1)] = 0.0
+    _, _, other = main_performer(keypoints, scores, histograms=histograms)
+    assert np.flatnonzero(other).tolist() == list(range(35, 51))
+    identities = person_identities(bounding_boxes(keypoints, scores), histograms=histograms)
+    assert identities[0] == identities[99] != identities[40]
+
+
+def test_frame_runs_and_prominence() -> None:
+    assert frame_runs(np.array([0, 1, 1, 0, 1, 0, 0, 1], dtype=bool)) == [(1, 3), (4, 5), (7, 8)]
+    # Two tracks of equal length: the larger, central one is the main performer.
+    central = box_track((960, 540), (0, 0), 20, size=(150, 400))
+    corner = box_track((150, 150), (0, 0), 20, size=(60, 160))
+    prominence = track_prominence(np.repeat([0, 1], 20), np.concatenate([central, corner]), 1920, 1080)
+    assert prominence[0] > 3 * prominence[1]

@@ -10,6 +10,7 @@ import pytest
 
 from videopose.core.animation import Animation, Skeleton
 from videopose.retarget.rig_presets import PRESETS
+from videopose.retarget.rig_feet import find_legs, rest_ankle_height
 from videopose.retarget.rigs import load_rig, retarget_to_rig
 from videopose.retarget.solve import solve_animation
 from synthetic_motion import random_smooth_motion, to_camera
@@ -68,11 +69,21 @@ def test_presets_point_every_bone_like_the_source(source: Animation, preset: str
     for bone, joint in rig.bone_map.items():
         if joint in ("pelvis", "thorax"):
             assert target_world[:, rig.skeleton.index(bone)] == pytest.approx(source_world[:, source.skeleton.index(joint)])
-    # The bone driven by the pelvis follows the root motion, scaled by the leg-length ratio.
+    # The bone driven by the pelvis follows the root motion, scaled by the leg-length ratio, horizontally;
+    # its height is the rig's own: one shift for the rig's floor and ankle height, raised further only in the
+    # frames whose lower ankle would otherwise be under the floor, where that ankle stands at its height.
     pelvis_bone = rig.skeleton.index(next(b for b, j in rig.bone_map.items() if j == "pelvis"))
     scale = float(target.extras["root_scale"])
     assert 0.8 < scale < 1.3
-    assert target.world_positions()[:, pelvis_bone] == pytest.approx(scale * source.root_positions)
+    positions = target.world_positions()
+    assert positions[:, pelvis_bone, :2] == pytest.approx(scale * source.root_positions[:, :2])
+    lift = positions[:, pelvis_bone, 2] - scale * source.root_positions[:, 2]
+    legs = find_legs(rig.skeleton, rig.bone_map)
+    over = (positions[:, [leg.foot for leg in legs], 2]
+            - np.array([rest_ankle_height(rig.skeleton, leg) for leg in legs])).min(axis=1)
+    assert over.min() > -1e-9
+    raised = lift > lift.min() + 1e-6
+    assert np.abs(over[raised]).max(initial=0.0) < 1e-6
 
 
 def test_ue5_a_pose_arms_are_lifted_to_the_source_t_pose(source: Animation) -> None:
@@ -149,5 +160,30 @@ def test_malformed_maps_are_clear_errors(tmp_path: Path, content: str, message: 
 
 
 def test_unknown_preset_names_the_presets() -> None:
-    with pytest.raises(VideoposeError, match="rigify, mixamo, ue5, cmu, smpl"):
+    with pytest.raises(VideoposeError, match="rigify, metarig, mixamo, ue5, cmu, smpl"):
         load_rig("maximo")
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_rigs_are_recognised_from_their_bone_names(preset: str) -> None:
+    from videopose.retarget.rigs import recognise_rig
+
+    rig = load_rig(preset)
+    recognised = recognise_rig(rig.skeleton.names, rig.skeleton)
+    assert recognised is not None and recognised.name == preset and recognised.bone_map == rig.bone_map
+
+
+def test_mixamo_rigs_with_other_prefixes_and_a_generated_rigify_rig() -> None:
+    from videopose.retarget.rigs import recognise_rig
+
+    mixamo = load_rig("mixamo").skeleton
+    for prefix in ("mixamorig1:", ""):
+        renamed = Skeleton(tuple(n.replace("mixamorig:", prefix) for n in mixamo.names), mixamo.parents, mixamo.offsets)
+        rig = recognise_rig(renamed.names, renamed)
+        assert rig is not None and rig.name == "mixamo" and rig.bone_map[prefix + "LeftUpLeg"] == "left_hip"
+    assert recognise_rig(("Bone", "Bone.001")) is None
+    from videopose.retarget.rigs import RIGIFY_CONTROLS, is_generated_rigify
+
+    generated = (*RIGIFY_CONTROLS, "root", *load_rig("rigify").skeleton.names)
+    assert is_generated_rigify(generated) and not is_generated_rigify(load_rig("rigify").skeleton.names)
+    assert recognise_rig(generated) is None  # animated through its controls, not as a preset

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 NAME = "evaluate"
-HELP = "MPJPE, P-MPJPE, N-MPJPE and MPJVE (mm) of a checkpoint on the validation clips (fixed cameras)"
+HELP = "MPJPE (with and without the pelvis), P-MPJPE, N-MPJPE and MPJVE (mm) of a checkpoint on the validation clips (fixed cameras)"
 EXAMPLE = """examples:
-  videopose evaluate --checkpoint lifter/weights/default.pt --data data/cmu.npz
-  videopose evaluate --checkpoint runs/default/best.pt --data ../shared/mocap/cmu --noise detector --json out.json"""
+  videopose evaluate --checkpoint lifter/weights/default.pt --data data/mocap.npz
+  videopose evaluate --checkpoint runs/default/best.pt --data ../shared/mocap --noise detector --json out.json"""
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -19,7 +19,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise", choices=("none", "detector"), default="none", help="2D noise (fixed seed)")
     parser.add_argument("--clips", choices=("validation", "all"), default="validation")
     parser.add_argument("--cameras-per-clip", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0, help="cameras and noise (keep it fixed to compare checkpoints)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="the fixed evaluation camera set and its noise (per clip, separate streams; keep it fixed to compare checkpoints)")
     parser.add_argument("--no-flip", action="store_true", help="no test-time flip augmentation")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")

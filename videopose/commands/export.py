@@ -33,13 +33,17 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from videopose.core.errors import VideoposeError
-    from videopose.core.fileio import refuse_existing
 
     if args.output.suffix.lower() != ".fbx":
         raise VideoposeError(f"output must end in .fbx, got {args.output.name}")
     if args.bone_map and not (args.rig and args.rig.lower().endswith(".blend")):
         raise VideoposeError("--bone-map needs --rig RIG.blend (the armature the bones belong to)")
-    refuse_existing(args.output, args.overwrite)
+    from videopose.core.fileio import check_outputs
+    from videopose.core.validate import check_smooth
+
+    check_outputs({"the output": args.output}, {"the source": args.source, "--rig": args.rig,
+                                                "--bone-map": args.bone_map}, args.overwrite)
+    check_smooth(args.smooth)
     began = time.perf_counter()
     from videopose.addon.headless import export_fbx
     from videopose.retarget.pipeline import RetargetOptions

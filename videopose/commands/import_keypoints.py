@@ -43,12 +43,18 @@ def run(args: argparse.Namespace) -> int:
 
     from videopose.lifter.importers import import_keypoints
     from videopose.core.errors import VideoposeError
-    from videopose.core.fileio import refuse_existing
     from videopose.core.progress import terminal_progress
 
-    refuse_existing(args.output, args.overwrite)
-    if args.output.resolve() == args.source.resolve():
-        raise VideoposeError("the output would replace the source: choose another output name")
+    from videopose.core.fileio import check_outputs
+    from videopose.core.validate import check_fps, check_frame_size, check_suffix
+
+    check_suffix(args.output, (".npz",), "the output (a keypoints file)")
+    check_outputs({"the output": args.output}, {"the source": args.source, "--video": args.video}, args.overwrite)
+    if args.fps is not None:
+        check_fps(args.fps, "--fps")
+    if args.width is not None or args.height is not None:
+        check_frame_size(1 if args.width is None else args.width, 1 if args.height is None else args.height,
+                         "--width/--height:")
     # Only an OpenPose folder (one file per frame) takes long enough to need a bar.
     with terminal_progress("import", total=0, unit="file", quiet=args.quiet or not args.source.is_dir()) as progress:
         imported = import_keypoints(

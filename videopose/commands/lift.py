@@ -33,11 +33,14 @@ def run(args: argparse.Namespace) -> int:
     from videopose.lifter.checkpoint import load_checkpoint, resolve_checkpoint
     from videopose.lifter.infer import DEFAULT_CHUNK_FRAMES, lift_keypoints, prepare_clip, select_device
     from videopose.core.errors import VideoposeError
-    from videopose.core.fileio import refuse_existing
+    from videopose.core.fileio import check_outputs
     from videopose.core.formats import Keypoints2D
     from videopose.core.progress import terminal_progress
+    from videopose.core.validate import check_joint_positions, check_suffix
 
-    refuse_existing(args.output, args.overwrite)
+    check_suffix(args.output, (".npz",), "the output (a motion file)")
+    check_outputs({"the output": args.output}, {"the keypoints file": args.keypoints,
+                                                "the checkpoint": args.checkpoint}, args.overwrite)
     if args.chunk_frames is not None and args.chunk_frames < 1:
         raise VideoposeError(f"--chunk-frames must be at least 1, got {args.chunk_frames}")
     keypoints = Keypoints2D.load(args.keypoints)
@@ -52,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
             chunk_frames=args.chunk_frames or DEFAULT_CHUNK_FRAMES,
         )
     seconds = time.perf_counter() - began
+    check_joint_positions(motion.joints_3d, "the lifted motion")  # broken weights: no file, a message
     motion.save(args.output, overwrite=args.overwrite)
     if not args.quiet:
         filled = int(motion.extras["filled_keypoints"])

@@ -45,14 +45,19 @@ def keypoints_beside(motion_path: Path) -> Path | None:
 def run(args: argparse.Namespace) -> int:
     from videopose.preview.render import OrbitCamera, render_contact_sheet, render_preview_video
     from videopose.core.errors import VideoposeError
-    from videopose.core.fileio import refuse_existing
     from videopose.core.formats import Keypoints2D, load_motion_or_animation
     from videopose.core.progress import terminal_progress
 
     suffix = args.output.suffix.lower()
     if suffix not in (".mp4", ".png"):
         raise VideoposeError(f"unknown preview type {args.output.name!r}: the output must end in .mp4 (video) or .png (contact sheet)")
-    refuse_existing(args.output, args.overwrite)
+    from videopose.core.fileio import check_outputs
+    from videopose.core.validate import check_preview_size
+
+    check_outputs({"the output": args.output}, {"the motion file": args.motion, "--video": args.video,
+                                                "--keypoints": args.keypoints}, args.overwrite)
+    if suffix == ".mp4":
+        check_preview_size(args.size)
     if args.video is not None and not args.video.exists():
         raise VideoposeError(f"video not found: {args.video}")
     motion = load_motion_or_animation(args.motion)

@@ -8,10 +8,11 @@ from pathlib import Path
 NAME = "retarget"
 HELP = "3D joints (.npz) -> bone rotations with constant lengths, root motion and foot locking (.bvh or .npz)"
 EXAMPLE = """examples:
-  videopose retarget clip.motion.npz -o clip.bvh
+  videopose retarget clip.motion.npz -o clip.bvh              # Y up, metres: opens upright in Blender
+  videopose retarget clip.motion.npz -o clip_mb.bvh --units cm # centimetres for MotionBuilder / Maya
   videopose retarget clip.motion.npz -o clip_mixamo.bvh --rig mixamo --smooth 1
   videopose retarget clip.motion.npz -o clip.anim.npz --rig my_rig_map.json --no-foot-lock
-rig presets: rigify, mixamo, ue5, cmu, smpl (or a bone-map JSON, see docs/formats.md)"""
+rig presets: rigify, metarig, mixamo, ue5, cmu, smpl (or a bone-map JSON, see docs/formats.md)"""
 
 _SUFFIXES = (".bvh", ".npz")
 DEFAULT_STRENGTH = 1.0  # videopose.retarget.smoothing.DEFAULT_STRENGTH (not imported here: the CLI starts without scipy)
@@ -21,12 +22,31 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("motion", type=Path, help="MOTION.npz from `videopose lift`")
     parser.add_argument("-o", "--output", type=Path, required=True, help="OUT.bvh or OUT.npz (animation)")
     parser.add_argument("--rig", default=None, metavar="PRESET|MAP.json",
-                        help="target rig: rigify, mixamo, ue5, cmu, smpl or a bone-map JSON (default: videopose's "
+                        help="target rig: rigify, metarig, mixamo, ue5, cmu, smpl or a bone-map JSON (default: videopose's "
                              "own H36M-named skeleton)")
     parser.add_argument("--smooth", type=float, default=DEFAULT_STRENGTH, metavar="STRENGTH",
                         help=f"rotation and root smoothing strength, 0 = off (default {DEFAULT_STRENGTH})")
     parser.add_argument("--no-foot-lock", action="store_true", help="do not pin the feet during ground contact")
+    parser.add_argument("--keypoints", type=Path, default=None, metavar="KEYPOINTS.npz",
+                        help="the 2D keypoints the motion was lifted from, to ground it in the camera (default: "
+                             "NAME.keypoints.npz beside NAME.motion.npz, if there; without: the lifter's depth)")
+    parser.add_argument("--height", type=float, default=None, metavar="METRES",
+                        help="the performer's height, scales the skeleton and sets the camera distance (default 1.70)")
+    parser.add_argument("--fov", type=float, default=None, metavar="DEGREES",
+                        help="the camera's diagonal field of view (default 70, a phone or webcam)")
+    parser.add_argument("--focal-mm", type=float, default=None, metavar="MM",
+                        help="or the camera's 35 mm-equivalent focal length (instead of --fov)")
+    add_bvh_arguments(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+
+def add_bvh_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--up`` and ``--units`` of BVH output (shared with ``videopose run``; docs/formats.md, "BVH")."""
+    parser.add_argument("--up", choices=("y", "z"), default="y",
+                        help="BVH up axis: y (default; Blender's importer at its defaults, MotionBuilder and most "
+                             "tools assume it) or z (Blender's own frame; import with forward Y, up Z)")
+    parser.add_argument("--units", choices=("m", "cm"), default="m",
+                        help="BVH units: m (default; true size in Blender at import scale 1) or cm (MotionBuilder, Maya)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,27 +57,38 @@ def run(args: argparse.Namespace) -> int:
     from videopose.retarget.pipeline import RetargetOptions, retarget_motion
     from videopose.retarget.rigs import load_rig
     from videopose.core.errors import VideoposeError
-    from videopose.core.fileio import refuse_existing
-    from videopose.core.formats import Motion3D
+    from videopose.core.formats import Keypoints2D, Motion3D
+    from videopose.core.fileio import check_outputs
     from videopose.core.progress import terminal_progress
+    from videopose.core.validate import check_smooth
 
     suffix = args.output.suffix.lower()
     if suffix not in _SUFFIXES:
         raise VideoposeError(f"output must end in .bvh or .npz (animation), got {args.output.name!r}")
-    refuse_existing(args.output, args.overwrite)
-    if args.smooth < 0:
-        raise VideoposeError(f"--smooth must be 0 (off) or positive, got {args.smooth}")
+    check_outputs({"the output": args.output}, {"the motion file": args.motion, "the bone map": args.rig},
+                  args.overwrite)
+    check_smooth(args.smooth)
     rig = load_rig(args.rig) if args.rig else None  # map errors before any work
     motion = Motion3D.load(args.motion)
-    options = RetargetOptions.chosen(rig, args.smooth, not args.no_foot_lock)
+    options = RetargetOptions.chosen(rig, args.smooth, not args.no_foot_lock, args.height, args.fov, args.focal_mm)
+    keypoints_path = args.keypoints
+    if keypoints_path is None:
+        from videopose.core.formats import clip_name
+
+        beside = args.motion.with_name(f"{clip_name(args.motion)}.keypoints.npz")
+        keypoints_path = beside if beside.is_file() else None
+    keypoints = Keypoints2D.load(keypoints_path) if keypoints_path is not None else None
+    if args.keypoints is None and keypoints is not None and keypoints.num_frames != motion.num_frames:
+        keypoints = None  # a file of another clip beside it: not the motion's own keypoints
     began = time.perf_counter()
     with terminal_progress("retarget", total=5, unit="stage", quiet=args.quiet) as progress:
-        animation = retarget_motion(motion, options, progress=progress)
+        animation = retarget_motion(motion, options, progress=progress, keypoints=keypoints)
     seconds = time.perf_counter() - began
     if suffix == ".bvh":
-        from videopose.core.bvh import write_bvh
+        from videopose.core.bvh import BVH_UNITS, write_bvh
 
-        write_bvh(animation, args.output, overwrite=args.overwrite)
+        write_bvh(animation, args.output, up_axis=args.up.upper(), units_per_metre=BVH_UNITS[args.units],
+                  overwrite=args.overwrite)
     else:
         animation.save(args.output, overwrite=args.overwrite)
     if not args.quiet:
@@ -70,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"feet in contact: left {contacts[0]:.0%}, right {contacts[1]:.0%}"
               f"{'' if options.foot_lock else ' (not locked)'}; smoothing {args.smooth:g}; "
               f"up axis from the {animation.extras.get('up_source', 'body')}; {filled} frames filled by interpolation")
+        print(f"world: {animation.extras.get('grounding', 'from the lifter depth (no keypoints given)')}"
+              + (f"; camera {float(animation.extras['camera_position'][2]):.2f} m over the floor"
+                 if "camera_position" in animation.extras else ""))
         if fit_error is not None:
             print(f"fit error of the constant-length skeleton: mean {float(np.mean(fit_error)) * 1000:.1f} mm, "
                   f"worst frame {float(np.max(fit_error)) * 1000:.1f} mm")

@@ -17,16 +17,25 @@ EXAMPLE = """examples:
 
 
 def register(parser: argparse.ArgumentParser) -> None:
+    from videopose.commands.retarget import add_bvh_arguments
+
     parser.add_argument("video", help="video of one person (mp4, mov, avi, webm, ...)")
     parser.add_argument("-o", "--output", required=True, help="OUT.fbx | OUT.bvh | OUT.blend | OUT.npz (animation)")
     parser.add_argument("--rig", default=None, help="rig preset (rigify, mixamo, ue5, cmu, smpl) or bone-map JSON")
     parser.add_argument("--smooth", type=float, default=None, help="rotation smoothing strength (0 = off)")
     parser.add_argument("--no-foot-lock", action="store_true", help="do not pin feet during ground contact")
+    parser.add_argument("--height", type=float, default=None, metavar="METRES",
+                        help="the performer's height, scales the skeleton and sets the camera distance (default 1.70)")
+    parser.add_argument("--fov", type=float, default=None, metavar="DEGREES",
+                        help="the camera's diagonal field of view (default 70, a phone or webcam)")
+    parser.add_argument("--focal-mm", type=float, default=None, metavar="MM",
+                        help="or the camera's 35 mm-equivalent focal length (instead of --fov)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where to run the lifter")
     parser.add_argument("--checkpoint", default=None, help="lifter weights (default: the shipped weights)")
     parser.add_argument("--no-flip", action="store_true", help="no test-time flip augmentation (a little faster)")
     parser.add_argument("--preview", type=Path, default=None, help="PREVIEW.mp4 (video beside 3D) or PREVIEW.png")
     parser.add_argument("--fbx-preset", default="blender", choices=("blender", "unity", "unreal", "mixamo"))
+    add_bvh_arguments(parser)
     parser.add_argument("--no-reuse", action="store_true", help="redo detection and lifting even if kept files match")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     parser.add_argument("--progress-json", action="store_true",
@@ -35,14 +44,19 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from videopose.core.progress import terminal_progress
-    from videopose.pipeline import RunOptions, run_pipeline
+    from videopose.core.validate import check_smooth
+    from videopose.pipeline import RunOptions, check_run, run_pipeline
     from videopose.retarget.pipeline import RetargetOptions
 
     options = RunOptions(
-        retarget=RetargetOptions.chosen(args.rig, args.smooth, not args.no_foot_lock), device=args.device,
+        retarget=RetargetOptions.chosen(args.rig, args.smooth, not args.no_foot_lock, args.height, args.fov,
+                                        args.focal_mm), device=args.device,
         checkpoint=args.checkpoint, flip=not args.no_flip, preview=args.preview, fbx_preset=args.fbx_preset,
+        bvh_up_axis=args.up.upper(), bvh_units_per_metre={"m": 1.0, "cm": 100.0}[args.units],
         reuse=not args.no_reuse, overwrite=args.overwrite,
     )
+    check_smooth(args.smooth)
+    check_run(args.video, args.output, options)  # input errors before the progress display opens
     if args.progress_json:
         stage = {"name": "start"}
 
@@ -61,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
 
             result = run_pipeline(args.video, args.output, options, progress=report,
                                   on_stage=lambda name: stage_bar.__setitem__("name", name))
+    for warning in result.warnings:
+        print(f"videopose run: warning: {warning}", file=sys.stderr)
     if not args.quiet:
         reused = f" (reused: {', '.join(result.reused)})" if result.reused else ""
         timing = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.seconds.items())
@@ -68,4 +84,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"kept {result.keypoints_path} and {result.motion_path}")
         if result.preview is not None:
             print(f"preview: {result.preview}")
+    from videopose.core.formats import Keypoints2D
+    from videopose.lifter.detect import describe_detection
+
+    lines, detection_warnings = describe_detection(Keypoints2D.load(result.keypoints_path))
+    if not args.quiet:
+        print("\n".join(lines))  # where the performer was lost, switched, found again or filled
+        for warning in detection_warnings:
+            print(f"videopose run: warning: {warning}", file=sys.stderr)
     return 0

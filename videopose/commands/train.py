@@ -8,10 +8,10 @@ import json
 NAME = "train"
 HELP = "train the 2D->3D lifter on motion capture seen by virtual cameras (supervised or semi-supervised)"
 EXAMPLE = """examples:
-  videopose prepare-data ../shared/mocap/cmu -o data/cmu.npz
-  videopose train --data data/cmu.npz -o runs/default --epochs 60 --channels 256 --filter-widths 3,3,3,3
-  videopose train --data data/cmu.npz -o runs/semi10 --semi --labeled-fraction 0.1
-  videopose train --data data/cmu.npz -o runs/default --resume   # continue after an interruption
+  videopose prepare-data ../shared/mocap -o data/mocap.npz
+  videopose train --data data/mocap.npz -o runs/default --epochs 60 --channels 256 --filter-widths 3,3,3,3
+  videopose train --data data/mocap.npz -o runs/semi10 --semi --labeled-fraction 0.1
+  videopose train --data data/mocap.npz -o runs/default --resume   # continue after an interruption
   videopose lift clip.keypoints.npz --checkpoint runs/default/best.pt -o clip.motion.npz"""
 
 
@@ -44,6 +44,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--semi", action="store_true", help="semi-supervised training (Sec. 4 of the paper)")
     parser.add_argument("--labeled-fraction", type=float, default=1.0, help="fraction of training frames keeping 3D")
     parser.add_argument("--warmup-epochs", type=int, default=1, help="supervised-only epochs before the semi terms")
+    parser.add_argument("--body-augmentation", type=float, default=0.8, metavar="P",
+                        help="probability that a view's performer gets new bone lengths and height (0: off)")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     parser.add_argument("--half", action="store_true", help="store checkpoint weights as float16")
@@ -63,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         noise=args.noise, steps_per_epoch=args.steps_per_epoch, trajectory=not args.no_trajectory, semi=args.semi,
         labeled_fraction=args.labeled_fraction, warmup_epochs=args.warmup_epochs, seed=args.seed,
         threads=args.threads, half_weights=args.half, resume=args.resume, device=args.device,
+        body_augmentation=args.body_augmentation,
     )
     with terminal_progress("training", total=1, unit="step", quiet=args.quiet) as progress:
         summary = train(config, progress=progress)

@@ -20,6 +20,7 @@ from scipy.spatial.transform import Rotation
 
 from videopose.core.errors import VideoposeError
 from videopose.core.fileio import load_npz, save_npz
+from videopose.core.validate import check_fps, check_joint_positions, check_rotations
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,7 @@ class Animation:
             )
         if roots.shape != (frames, 3):
             raise VideoposeError(f"root_positions must have shape ({frames}, 3), got {roots.shape}")
-        if not (self.fps > 0):
-            raise VideoposeError(f"fps must be positive, got {self.fps}")
+        object.__setattr__(self, "fps", check_fps(self.fps, "animation fps"))
         if not (np.isfinite(quats).all() and np.isfinite(roots).all()):
             raise VideoposeError("animation holds NaN or infinite values")
         object.__setattr__(self, "local_quats_xyzw", quats)
@@ -131,9 +131,18 @@ class Animation:
             path, required=("joint_names", "parents", "offsets", "local_quats_xyzw", "root_positions", "fps"),
             what="animation file",
         )
+        source = f"animation file {path}"
+        for key in ("parents", "offsets", "local_quats_xyzw", "root_positions"):
+            if data[key].dtype.kind not in "fiu":
+                raise VideoposeError(f"{source}: {key} must hold numbers, got {data[key].dtype} values")
+        check_rotations(data["local_quats_xyzw"], source)
+        check_joint_positions(data["root_positions"], f"{source} (root positions)")
+        if data["joint_names"].ndim != 1 or data["parents"].shape != data["joint_names"].shape:
+            raise VideoposeError(f"{source}: joint_names and parents must be two lists of one length")
         skeleton = Skeleton(tuple(str(n) for n in data["joint_names"]), tuple(int(p) for p in data["parents"]), data["offsets"])
         return cls(
-            skeleton, data["local_quats_xyzw"], data["root_positions"], float(data["fps"]), data.get("contacts"),
+            skeleton, data["local_quats_xyzw"], data["root_positions"], check_fps(data["fps"], f"{source}: fps"),
+            data.get("contacts"),
             extras={key[len("extra_"):]: value for key, value in data.items() if key.startswith("extra_")},
         )
 

@@ -30,6 +30,7 @@ from scipy.spatial.transform import Rotation
 from videopose.core.animation import Animation, Skeleton, forward_kinematics
 from videopose.core.errors import VideoposeError
 from videopose.core.fileio import atomic_output
+from videopose.core.validate import check_fps
 
 # Rotation taking a Y-up world (facing +Z) to the project's Z-up world (facing -Y): (x, y, z) -> (x, -z, y).
 Z_UP_FROM_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
@@ -92,32 +93,69 @@ def _parse(text: str, source: str) -> _RawBvh:
             elif token == "CHANNELS":
                 count = int(tokens[position + 1])
                 channels[stack[-1]] = tokens[position + 2:position + 2 + count]
+                if not 0 <= count <= 6 or len(channels[stack[-1]]) != count:
+                    raise ValueError(f"CHANNELS {count} on {names[stack[-1]]}")
                 position += 2 + count
             else:
                 raise VideoposeError(f"{source}: unexpected token {token!r} in the BVH hierarchy")
     except (IndexError, ValueError) as error:
-        raise VideoposeError(f"{source}: malformed BVH hierarchy ({error})") from error
+        raise VideoposeError(f"{source}: malformed BVH hierarchy ({error})") from None
     if not names or stack:
         raise VideoposeError(f"{source}: BVH hierarchy is empty or its braces do not match")
     if len(set(names)) != len(names):
         raise VideoposeError(f"{source}: BVH joint names repeat; every joint needs a unique name")
 
-    lines = motion_text.strip().splitlines()
+    lines = [line for line in motion_text.strip().splitlines() if line.strip()]
     try:
         frame_count = int(lines[0].split(":")[1])
         frame_time = float(lines[1].split(":")[1])
     except (IndexError, ValueError) as error:
-        raise VideoposeError(f"{source}: BVH MOTION section needs 'Frames:' and 'Frame Time:' lines") from error
-    total_channels = sum(len(c) for c in channels)
-    values = np.array(" ".join(lines[2:]).split(), dtype=np.float64) if len(lines) > 2 else np.zeros(0)
-    if frame_count < 1 or values.size < frame_count * total_channels:
-        raise VideoposeError(
-            f"{source}: BVH says {frame_count} frames of {total_channels} channels but holds {values.size} values"
-        )
-    motion = values[: frame_count * total_channels].reshape(frame_count, total_channels)
+        raise VideoposeError(f"{source}: BVH MOTION section needs 'Frames:' and 'Frame Time:' lines") from None
     if not (frame_time > 0):
         raise VideoposeError(f"{source}: BVH Frame Time must be positive, got {frame_time}")
+    check_fps(1.0 / frame_time, f"{source}: BVH frame rate (1 / Frame Time)")
+    motion = _motion_values(lines[2:], frame_count, sum(len(c) for c in channels), source)
+    if not np.isfinite(np.asarray(offsets, dtype=np.float64)).all():
+        raise VideoposeError(f"{source}: a BVH OFFSET holds NaN or infinite numbers: the file is damaged")
     return _RawBvh(names, parents, np.array(offsets), channels, np.array(end_site), motion, frame_time)
+
+
+def _motion_values(rows: list[str], frame_count: int, total_channels: int, source: str) -> np.ndarray:
+    """The MOTION lines -> (frames, channels) numbers; every line must hold one value per channel of
+    the hierarchy (else the columns would be read into the wrong joints), all finite."""
+    if frame_count < 1:
+        raise VideoposeError(f"{source}: BVH says it holds {frame_count} frames")
+    if len(rows) < frame_count:
+        raise VideoposeError(f"{source}: BVH says {frame_count} frames but holds {len(rows)}: the file was cut off; "
+                             "export it again")
+    fields = [row.split() for row in rows[:frame_count]]
+    counts = np.fromiter((len(values) for values in fields), dtype=np.int64, count=frame_count)
+    wrong = np.flatnonzero(counts != total_channels)
+    if wrong.size:
+        raise VideoposeError(
+            f"{source}: frame {wrong[0]} of the BVH motion holds {counts[wrong[0]]} values but its hierarchy "
+            f"declares {total_channels} channels ({wrong.size} frames differ): the file is cut off or its "
+            "motion does not belong to this skeleton"
+        )
+    try:
+        motion = np.array(fields, dtype=np.float64).reshape(frame_count, total_channels)
+    except ValueError:
+        bad = next(index for index, values in enumerate(fields) if not _all_numbers(values))
+        raise VideoposeError(f"{source}: frame {bad} of the BVH motion holds text that is not a number "
+                             f"({' '.join(fields[bad])[:60]!r}...): the file is damaged or cut off") from None
+    if not np.isfinite(motion).all():
+        frame = int(np.flatnonzero(~np.isfinite(motion).all(axis=1))[0])
+        raise VideoposeError(f"{source}: frame {frame} of the BVH motion holds NaN or infinite numbers: "
+                             "the file is damaged")
+    return motion
+
+
+def _all_numbers(values: list[str]) -> bool:
+    try:
+        np.array(values, dtype=np.float64)
+        return True
+    except ValueError:
+        return False
 
 
 def _local_rotations(raw: _RawBvh) -> tuple[np.ndarray, np.ndarray]:
@@ -200,27 +238,35 @@ def read_bvh(path: str | os.PathLike, scale: float | None = None, up_axis: str |
     return Animation(skeleton, world_quats, root_translation @ to_world.T * scale, 1.0 / raw.frame_time, extras=extras)
 
 
+# Units a BVH can be written in: name -> file units per metre.
+BVH_UNITS = {"m": 1.0, "cm": 100.0}
+
+
 def write_bvh(
     animation: Animation,
     path: str | os.PathLike,
     rotation_order: str = "ZXY",
-    up_axis: str = "Z",
+    up_axis: str = "Y",
     units_per_metre: float = 1.0,
     overwrite: bool = True,
     decimals: int = 6,
 ) -> None:
     """Write ``animation`` as BVH: root with 6 channels, other joints 3 rotation channels.
 
-    ``up_axis='Z'`` keeps the project's frame (Blender: import with forward Y, up Z); ``'Y'`` writes the
-    common Y-up convention (performer facing +Z). ``units_per_metre`` 100 writes centimetres.
-    Joints flagged in ``extras['bvh_end_site']`` become ``End Site``; other leaves get a short End Site
-    continuing their bone.
+    ``up_axis='Y'`` (default) writes the common Y-up convention, performer facing +Z: what Blender's
+    BVH importer with its default settings (forward -Z, up Y), MotionBuilder and most tools assume, so
+    the figure opens upright facing the front view. ``'Z'`` keeps the project's own frame (Blender:
+    import with forward Y, up Z). ``units_per_metre`` 1 writes metres (Blender's importer at its default
+    scale 1.0 gives the true size), 100 centimetres (MotionBuilder, Maya). Joints flagged in
+    ``extras['bvh_end_site']`` become ``End Site``; other leaves get a short End Site continuing their bone.
     """
     order = rotation_order.upper()
     if sorted(order) != ["X", "Y", "Z"]:
         raise VideoposeError(f"rotation_order must be a permutation of XYZ, got {rotation_order!r}")
     if up_axis.upper() not in ("Y", "Z"):
         raise VideoposeError(f"up_axis must be 'Y' or 'Z', got {up_axis!r}")
+    if not (units_per_metre > 0):
+        raise VideoposeError(f"units_per_metre must be positive (1 = metres, 100 = centimetres), got {units_per_metre}")
     skeleton = animation.skeleton
     from_world = Z_UP_FROM_Y_UP.T if up_axis.upper() == "Y" else np.eye(3)
     change = Rotation.from_matrix(from_world)
@@ -232,6 +278,10 @@ def write_bvh(
         if children[joint] or joint == 0:
             end_site[joint] = False
     offsets = skeleton.offsets @ from_world.T * units_per_metre
+    # The root's OFFSET is written as 0 and its position channels as absolute positions: tools differ on
+    # whether the channels add to the OFFSET (read_bvh) or replace it (Blender, MotionBuilder); with a zero
+    # OFFSET both readings agree.
+    offsets[0] = 0.0
     number = f"{{:.{decimals}f}}"
 
     lines = ["HIERARCHY"]
@@ -266,8 +316,7 @@ def write_bvh(
     frames = animation.num_frames
     rotations = Rotation.from_quat(animation.local_quats_xyzw[:, written].reshape(-1, 4))
     euler = (change * rotations * change.inv()).as_euler(order, degrees=True).reshape(frames, len(written) * 3)
-    # Root translation channels are read as displacements from the root OFFSET (see _local_rotations).
-    root = (animation.root_positions - skeleton.offsets[0]) @ from_world.T * units_per_metre
+    root = animation.root_positions @ from_world.T * units_per_metre
     motion = np.concatenate([root, euler], axis=1)
     lines += ["MOTION", f"Frames: {frames}", f"Frame Time: {1.0 / animation.fps:.8f}"]
     body = "\n".join(" ".join(number.format(v) for v in row) for row in motion)

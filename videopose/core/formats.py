@@ -12,6 +12,7 @@ import numpy as np
 from videopose.core.errors import VideoposeError
 from videopose.core.fileio import load_npz, save_npz
 from videopose.core.layouts import get_layout
+from videopose.core.validate import check_fps, check_frame_size, check_joint_positions, check_keypoints
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,7 @@ class Keypoints2D:
             raise VideoposeError(
                 f"layout {self.layout} has {layout.num_joints} joints but the keypoints have {keypoints.shape[1]}"
             )
-        if not (self.fps > 0):
-            raise VideoposeError(f"fps must be positive, got {self.fps}")
+        object.__setattr__(self, "fps", check_fps(self.fps, "keypoints fps"))
         object.__setattr__(self, "keypoints", keypoints.astype(np.float32, copy=False))
         object.__setattr__(self, "scores", scores.astype(np.float32, copy=False))
 
@@ -74,13 +74,25 @@ class Keypoints2D:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Keypoints2D":
         data = load_npz(path, required=("keypoints", "scores", "layout", "fps", "width", "height"), what="keypoints file")
-        return cls(
+        source = f"keypoints file {path}"
+        width, height = check_frame_size(data["width"], data["height"], f"{source}:")
+        _check_numeric(data, ("keypoints", "scores"), source)
+        loaded = cls(
             keypoints=data["keypoints"], scores=data["scores"], layout=str(data["layout"]),
-            fps=float(data["fps"]), width=int(data["width"]), height=int(data["height"]),
+            fps=check_fps(data["fps"], f"{source}: fps"), width=width, height=height,
             source_keypoints=data.get("source_keypoints"), source_scores=data.get("source_scores"),
             source_layout=str(data["source_layout"]) if "source_layout" in data else None,
             extras={key[len("extra_"):]: value for key, value in data.items() if key.startswith("extra_")},
         )
+        check_keypoints(loaded.keypoints, loaded.scores, width, height, source)
+        return loaded
+
+
+def _check_numeric(data: dict[str, np.ndarray], keys: tuple[str, ...], source: str) -> None:
+    """The arrays named ``keys`` hold numbers (not strings or other kinds)."""
+    for key in keys:
+        if key in data and data[key].dtype.kind not in "fiub":
+            raise VideoposeError(f"{source}: {key} must hold numbers, got {data[key].dtype} values")
 
 
 @dataclass(frozen=True)
@@ -107,8 +119,7 @@ class Motion3D:
             raise VideoposeError("motion holds 0 frames")
         if self.trajectory is not None and np.shape(self.trajectory) != (joints_3d.shape[0], 3):
             raise VideoposeError(f"trajectory must have shape ({joints_3d.shape[0]}, 3), got {np.shape(self.trajectory)}")
-        if not (self.fps > 0):
-            raise VideoposeError(f"fps must be positive, got {self.fps}")
+        object.__setattr__(self, "fps", check_fps(self.fps, "motion fps"))
         object.__setattr__(self, "joints_3d", joints_3d.astype(np.float32, copy=False))
         if self.trajectory is not None:
             object.__setattr__(self, "trajectory", np.asarray(self.trajectory, dtype=np.float32))
@@ -129,12 +140,18 @@ class Motion3D:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Motion3D":
         data = load_npz(path, required=("joints_3d", "fps"), what="motion file")
-        return cls(
-            joints_3d=data["joints_3d"], fps=float(data["fps"]),
+        source = f"motion file {path}"
+        _check_numeric(data, ("joints_3d", "trajectory"), source)
+        loaded = cls(
+            joints_3d=data["joints_3d"], fps=check_fps(data["fps"], f"{source}: fps"),
             layout=str(data["layout"]) if "layout" in data else "h36m17",
             trajectory=data.get("trajectory"),
             extras={key[len("extra_"):]: value for key, value in data.items() if key.startswith("extra_")},
         )
+        check_joint_positions(loaded.joints_3d, source)
+        if loaded.trajectory is not None:
+            check_joint_positions(loaded.trajectory, f"{source} (trajectory)")
+        return loaded
 
 
 # Arrays that tell the three videopose .npz files apart (docs/formats.md).

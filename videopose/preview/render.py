@@ -22,7 +22,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -79,9 +79,10 @@ def video_camera_azimuth(world_from_camera: np.ndarray) -> float:
     return float(np.degrees(np.arctan2(position[0], -position[1])))
 
 
-def scene_from_motion(motion: Motion3D | Animation) -> Scene3D:
+def scene_from_motion(motion: Motion3D | Animation, keypoints: Keypoints2D | None = None) -> Scene3D:
     """The 3D scene of a lifted motion or an animation, in the export's world frame (Z up, floor at z = 0):
-    a Motion3D is placed by the retargeter's own world frame and root path (:func:`motion_in_world`)."""
+    a Motion3D is placed by the retargeter's own world frame and root path (:func:`motion_in_world`),
+    grounded in the camera when the ``keypoints`` it was lifted from are given (same frame count)."""
     world_from_camera = None
     if isinstance(motion, Animation):
         positions = motion.world_positions()
@@ -91,7 +92,8 @@ def scene_from_motion(motion: Motion3D | Animation) -> Scene3D:
         world_from_camera = motion.extras.get("world_from_camera")
     elif isinstance(motion, Motion3D):
         layout = get_layout(motion.layout)
-        positions, world_from_camera = motion_in_world(motion)
+        same_clip = keypoints is not None and keypoints.num_frames == motion.num_frames
+        positions, world_from_camera = motion_in_world(motion, keypoints if same_clip else None)
         contacts, fps = None, motion.fps
     else:
         raise VideoposeError(f"cannot preview a {type(motion).__name__}: expected a Motion3D or an Animation")
@@ -364,6 +366,20 @@ class _BackgroundWriter:
             raise VideoposeError(f"writing the preview video failed: {self._error}")
 
 
+def _check_written_video(path: Path, frames: int, shown_path: str | os.PathLike) -> None:
+    """Read the finished video back: OpenCV's writer never reports a failed write (a full disk leaves an
+    unplayable stub), so the frame count the file states and a first decoded frame are the proof."""
+    capture = cv2.VideoCapture(str(path))
+    try:
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
+        decodes = capture.isOpened() and capture.read()[0]
+    finally:
+        capture.release()
+    if not decodes or count != frames:
+        raise VideoposeError(f"the video written for {shown_path} reads back {count if decodes else 0} of {frames} "
+                             "frames (a full disk or a failing encoder): nothing was kept; free space and try again")
+
+
 # ---------------------------------------------------------------------------------------------- outputs
 
 def _blank_frames(width: int, height: int) -> Iterator[np.ndarray]:
@@ -416,13 +432,15 @@ def render_preview_video(
     if size < 64:
         raise VideoposeError(f"preview size must be at least 64 pixels, got {size}")
     refuse_existing(output_path, overwrite)
-    scene = scene_from_motion(motion)
+    scene = scene_from_motion(motion, keypoints)
     total, frames, source_name = _inputs(scene, video_path, keypoints)
     view_size = size - size % 2
     view = SkeletonView(scene, view_size, view_size, camera)
     layout = _keypoint_layout(keypoints) if keypoints is not None else None
 
-    with atomic_output(output_path, overwrite=overwrite) as temp_path:
+    counted = [0]
+    with atomic_output(output_path, overwrite=overwrite,
+                       verify=lambda path: _check_written_video(path, counted[0], output_path)) as temp_path:
         writer = None
         try:
             written, keypoint_scale = 0, 1.0
@@ -447,6 +465,7 @@ def render_preview_video(
                     writer = _BackgroundWriter(temp_path, scene.fps, picture.shape[1], picture.shape[0], output_path)
                 writer.write(picture)
                 written += 1
+                counted[0] = written
                 if written % 16 == 0 or written == total:
                     progress(written, total, "")
             if written == 0:
@@ -483,7 +502,7 @@ def render_contact_sheet(
     if columns < 1 or rows < 1 or tile_width < 64:
         raise VideoposeError(f"contact sheet needs columns, rows >= 1 and tile_width >= 64 (got {columns}, {rows}, {tile_width})")
     refuse_existing(output_png, overwrite)
-    scene = scene_from_motion(motion)
+    scene = scene_from_motion(motion, keypoints)
     total, frames, source_name = _inputs(scene, video_path, keypoints)
     picks = np.unique(np.round(np.linspace(0, total - 1, columns * rows)).astype(int))
     view = SkeletonView(scene, tile_width, tile_width, camera)
@@ -527,26 +546,55 @@ def render_contact_sheet(
         row, column = divmod(slot, columns)
         y, x = gap + row * (tile_height + gap), gap + column * (tile_width + gap)
         sheet[y : y + tile_height, x : x + tile_width] = tile
-    with atomic_output(output_png, overwrite=overwrite) as temp_path:
+    def check_image(path: Path) -> None:
+        read_back = cv2.imread(str(path))
+        if read_back is None or read_back.shape != sheet.shape:
+            raise VideoposeError(f"the image written for {output_png} does not read back (is the disk full?): "
+                                 "nothing was kept")
+
+    with atomic_output(output_png, overwrite=overwrite, verify=check_image) as temp_path:
         if not cv2.imwrite(str(temp_path), sheet):
             raise VideoposeError(f"OpenCV could not write {output_png}")
     return output_png
 
 
+def _drawn_points(keypoints: Keypoints2D) -> tuple[np.ndarray, np.ndarray, str]:
+    """The richest keypoints a file holds: (frames, joints, 2) pixels, (frames, joints) scores, layout."""
+    if keypoints.source_keypoints is not None and keypoints.source_layout:
+        return keypoints.source_keypoints, keypoints.source_scores, keypoints.source_layout
+    return keypoints.keypoints, keypoints.scores, keypoints.layout
+
+
+def _label_track(image: np.ndarray, points: np.ndarray, scores: np.ndarray, label: str) -> np.ndarray:
+    """Write ``label`` (a person's number) above one frame's (joints, 2) keypoints, in place."""
+    seen = np.isfinite(points).all(axis=1) & (scores > 0)
+    if seen.any():
+        x, y = int(np.nanmin(points[seen, 0])), int(np.nanmin(points[seen, 1]))
+        scale = max(0.6, image.shape[0] / 900)
+        origin = (max(x, 0), max(y - 10, int(24 * scale)))
+        cv2.putText(image, label, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), int(4 * scale), cv2.LINE_AA)
+        cv2.putText(image, label, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), int(2 * scale), cv2.LINE_AA)
+    return image
+
+
 def write_detection_preview(
     video_path: str | os.PathLike, keypoints: Keypoints2D, output_path: str | os.PathLike,
     progress: ProgressCallback | None = no_progress, overwrite: bool = True,
+    others: Sequence[Keypoints2D] = (),
 ) -> int:
     """Write the video with the detected skeleton drawn on it (performer's left blue, right orange,
     score as opacity; the full 33 landmarks when the file has them) to ``output_path`` (.mp4, atomic).
+    ``others``: more people's tracks of the same clip (``detect --people all``), drawn too; every track
+    that has a person number (``extras["person"]``) is labelled "person N" (``--person N`` picks it).
     Returns the number of frames written."""
     progress = progress or no_progress
-    if keypoints.source_keypoints is not None and keypoints.source_layout:
-        points, scores, layout = keypoints.source_keypoints, keypoints.source_scores, keypoints.source_layout
-    else:
-        points, scores, layout = keypoints.keypoints, keypoints.scores, keypoints.layout
+    points, scores, layout = _drawn_points(keypoints)
+    tracks = [(*_drawn_points(track), track.extras.get("person")) for track in (keypoints, *others)]
+    label = len(tracks) > 1 or int(keypoints.extras.get("people", 1)) > 1
     frames = keypoints.num_frames
-    with atomic_output(output_path, overwrite=overwrite) as temp_path:
+    counted = [0]
+    with atomic_output(output_path, overwrite=overwrite,
+                       verify=lambda path: _check_written_video(path, counted[0], output_path)) as temp_path:
         writer = cv2.VideoWriter(str(temp_path), cv2.VideoWriter_fourcc(*"mp4v"), float(keypoints.fps),
                                  (int(keypoints.width), int(keypoints.height)))
         if not writer.isOpened():
@@ -560,10 +608,16 @@ def write_detection_preview(
                         f"{keypoints.width}x{keypoints.height} video: is it the same clip?"
                     )
                 image = draw_skeleton_2d(frame, points[index], scores[index], layout)
+                for track_points, track_scores, track_layout, number in tracks[1:]:
+                    image = draw_skeleton_2d(image, track_points[index], track_scores[index], track_layout)
+                for track_points, track_scores, _, number in tracks if label else ():
+                    if number is not None:
+                        _label_track(image, track_points[index], track_scores[index], f"person {int(number)}")
                 if not (scores[index] > 0).any():
                     image = draw_text_banner(image, "no person", in_place=True)
                 writer.write(image)
                 written += 1
+                counted[0] = written
                 progress(written, frames, "")
         finally:
             writer.release()

@@ -1,0 +1,77 @@
+"""The camera that filmed a clip: a pinhole from the frame size and a field of view (numpy only).
+
+Camera frame as everywhere in videopose: x right, y down, z forward (away from the camera), metres;
+pixels x right, y down, origin at the top-left corner. No distortion: phone and webcam videos are
+already undistorted by the device, and the residual barrel of a wide lens is small next to the
+lifter's errors.
+
+The field of view is the **diagonal** one, so a portrait and a landscape video of the same device get
+the same focal length. ``DEFAULT_DIAGONAL_FOV_DEGREES`` = 70 fits the devices people film themselves
+with: a phone's main camera in video mode (about 26-30 mm equivalent once the 16:9 crop and the
+stabilisation margin are taken off: 68-76 degrees) and common webcams (Logitech C920 78, built-in
+laptop cameras 65-70, C270 55). A wrong field of view scales the camera distance (a 10 % error in
+the focal length is a 10 % error in depth) but leaves the up axis, the contacts and foot planting
+nearly unchanged. ``focal_mm`` is the 35 mm-equivalent focal length (of the frame's diagonal,
+43.27 mm on a full-frame sensor), as phones write it into a photo's EXIF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from videopose.core.errors import VideoposeError
+
+DEFAULT_DIAGONAL_FOV_DEGREES = 70.0
+FULL_FRAME_DIAGONAL_MM = 43.27
+
+
+@dataclass(frozen=True)
+class PinholeCamera:
+    """focal_px: focal length in pixels (square pixels); center_px: (2,) principal point; width, height: pixels."""
+
+    focal_px: float
+    center_px: tuple[float, float]
+    width: int
+    height: int
+
+    @classmethod
+    def from_frame(cls, width: int, height: int, fov_degrees: float | None = None,
+                   focal_mm: float | None = None) -> "PinholeCamera":
+        """The camera of a ``width`` x ``height`` video: diagonal field of view ``fov_degrees`` (default
+        :data:`DEFAULT_DIAGONAL_FOV_DEGREES`) or a 35 mm-equivalent ``focal_mm``; centre in the middle."""
+        if not (width > 0 and height > 0):
+            raise VideoposeError(f"the video frame size must be positive to place a camera, got {width}x{height}: "
+                                 "re-detect the keypoints or pass them with --width/--height")
+        if fov_degrees is not None and focal_mm is not None:
+            raise VideoposeError("give either a field of view (--fov) or a focal length (--focal-mm), not both")
+        diagonal = float(np.hypot(width, height))
+        if focal_mm is not None:
+            if not (2.0 <= focal_mm <= 2000.0):
+                raise VideoposeError(f"--focal-mm is the 35 mm-equivalent focal length (2-2000 mm), got {focal_mm}")
+            focal = diagonal * focal_mm / FULL_FRAME_DIAGONAL_MM
+        else:
+            fov = DEFAULT_DIAGONAL_FOV_DEGREES if fov_degrees is None else float(fov_degrees)
+            if not (5.0 <= fov <= 170.0):
+                raise VideoposeError(f"--fov is the diagonal field of view in degrees (5-170), got {fov_degrees}")
+            focal = diagonal / 2 / np.tan(np.radians(fov) / 2)
+        return cls(float(focal), (width / 2.0, height / 2.0), int(width), int(height))
+
+    @property
+    def diagonal_fov_degrees(self) -> float:
+        return float(np.degrees(2 * np.arctan(np.hypot(self.width, self.height) / 2 / self.focal_px)))
+
+    def normalized(self, pixels: np.ndarray) -> np.ndarray:
+        """(..., 2) pixels -> (..., 2) image-plane coordinates (x / z, y / z) of their rays."""
+        return (np.asarray(pixels, dtype=np.float64) - np.asarray(self.center_px)) / self.focal_px
+
+    def project(self, points_camera: np.ndarray) -> np.ndarray:
+        """(..., 3) camera-frame metres -> (..., 2) pixels (depth clamped to stay positive)."""
+        points = np.asarray(points_camera, dtype=np.float64)
+        depth = np.maximum(points[..., 2:3], 1e-6)
+        return points[..., :2] / depth * self.focal_px + np.asarray(self.center_px)
+
+    def intrinsics_matrix(self) -> np.ndarray:
+        """(3, 3) K = [[f, 0, cx], [0, f, cy], [0, 0, 1]] (pixels)."""
+        return np.array([[self.focal_px, 0, self.center_px[0]], [0, self.focal_px, self.center_px[1]], [0, 0, 1.0]])

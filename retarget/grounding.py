@@ -1,0 +1,378 @@
+"""World-grounded motion from one static camera: root by reprojection, one floor, planted feet.
+
+The lifter's camera-frame depth is the least reliable number it gives; the 2D keypoints and the
+fixed-length pose are the most reliable. So, for a clip filmed by a static camera
+(:class:`~videopose.retarget.camera_model.PinholeCamera`) of a performer of known stature:
+
+1. **Scale**: the constant-length skeleton is scaled so its standing height (ankle to head top + ankle
+   height) is the performer's height.
+2. **Root by reprojection** (:func:`reproject_translation`): per frame, the camera-frame translation T of
+   the fixed-length pose P_j that best reprojects onto the 2D keypoints. For fixed per-joint depths
+   Z_j the residual (P_j + T)_xy - u_j (P_j + T)_z (u_j: the keypoint's ray, x/z and y/z) divided by Z_j
+   is linear in T: a 3x3 least-squares per frame, all frames at once; a few rounds re-weight by the new
+   depths and by a Cauchy weight on the residual (in metres at the joint, robust to a wrong keypoint),
+   and the keypoint confidences weight everything; the torso counts more than the limbs. The trajectory
+   model (if any, its depth rescaled to the reprojection's median) is a prior only in frames where few
+   joints are seen; frames without most of the legs take their depth from their neighbours.
+3. **Contacts** (:func:`videopose.retarget.contact.image_contacts`): a foot's heel / toe is planted while
+   its image point stands still (image speed converted to m/s at the foot's depth, i.e. relative to the
+   person's image size) and the ankle is low over the floor.
+4. **Floor** (:func:`fit_floor`): the ankles of the planted feet, placed in 3D by the reprojection, over the
+   whole clip, give one robust plane (iteratively re-weighted, the body's up direction as a prior only in
+   the directions the points do not span): the world up axis and the floor height. Contacts and floor are
+   found twice (the first time "low" means "the lower foot"). Too few planted frames -> the body's
+   vertical (``up_source`` says which was used).
+5. **Root path** (:func:`solve_root_path`): one sparse least-squares over the whole clip: while a foot is
+   planted (heel down) its ankle stays at one world point resting at ankle height on the floor (tightly
+   across the camera ray, looser along it, where the lifted pose's depth is weak: foot locking then pins
+   the ankle exactly); the root follows the reprojection path (loosely along the ray, tightly across it);
+   accelerations are small while a foot is down and ballistic (gravity) while both feet are off the
+   ground for up to a second, so a jump stays a jump.
+
+A clip where no foot is ever planted (a performer who never touches the floor, lying, swimming) breaks
+the assumptions: :func:`videopose.retarget.pipeline.retarget_motion` then falls back to the lifter-depth
+solve with a warning. A moving camera is detected before, where the video is at hand
+(:func:`videopose.pipeline.grounding_keypoints`, background optical flow); docs/grounding.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse
+import scipy.sparse.linalg
+from scipy.ndimage import gaussian_filter1d
+
+from videopose.core.animation import Skeleton
+from videopose.core.errors import VideoposeError
+from videopose.core.formats import Keypoints2D
+from videopose.core.layouts import H36M17, get_layout
+from videopose.retarget.camera_model import PinholeCamera
+from videopose.retarget.contact import runs
+
+GRAVITY = 9.81  # m/s^2
+DEFAULT_HEIGHT_M = 1.70
+ANKLE_HEIGHT_PER_LEG = 0.09  # as retarget/root.py: ankle joint over the floor per metre of leg
+
+# H36M17 joint -> the 2D keypoint that marks it, and how much it is trusted to place the root: the rigid
+# torso (hips, shoulders) most; the limbs, whose lifted depth errs most and which swing the pose's extent,
+# less (with equal weights the pose2sim up axes were 2-4 degrees worse on two of four cameras); the
+# nose sits ~4 cm from H36M's neck_nose. (The lifter was trained with COCO's hips at the leg roots, as H36M's.)
+_CORRESPONDENCES = {
+    "right_hip": ("right_hip", 1.0), "right_knee": ("right_knee", 0.5), "right_ankle": ("right_ankle", 0.5),
+    "left_hip": ("left_hip", 1.0), "left_knee": ("left_knee", 0.5), "left_ankle": ("left_ankle", 0.5),
+    "left_shoulder": ("left_shoulder", 1.0), "left_elbow": ("left_elbow", 0.2), "left_wrist": ("left_wrist", 0.1),
+    "right_shoulder": ("right_shoulder", 1.0), "right_elbow": ("right_elbow", 0.2), "right_wrist": ("right_wrist", 0.1),
+    "neck_nose": ("nose", 0.5),
+}
+# Foot points, per foot in Animation.contacts order (left, right): ankle, heel, toe (first name found).
+FOOT_POINTS = (("left_ankle", ("left_heel",), ("left_foot_index", "left_big_toe")),
+               ("right_ankle", ("right_heel",), ("right_foot_index", "right_big_toe")))
+MIN_SCORE = 0.3  # keypoints below this confidence are not used
+_ROBUST_M = 0.08  # m at the joint: Cauchy scale; a keypoint this far off counts half, 5x as far 4 %
+_IMAGE_SIGMA = 0.004  # image-plane units (~7 px at a 1700 px focal length): keypoint noise
+_PRIOR_SIGMA_M = 0.5  # the trajectory prior's spread
+WEAK_GEOMETRY_JOINTS = 6  # frames with fewer usable joints lean on the trajectory prior
+
+
+@dataclass(frozen=True)
+class ImagePoints:
+    """2D evidence in one camera: rays (x/z, y/z) and weights of the points retargeting uses.
+
+    body_rays: (frames, 17, 2) rays of the keypoints matching each H36M17 joint (NaN where none);
+    body_weights: (frames, 17) confidence x trust (0 where none);
+    foot_pixels: (frames, 2 feet, 3 points: ankle, heel, toe, 2) pixels, NaN where unknown or unsure.
+    """
+
+    body_rays: np.ndarray
+    body_weights: np.ndarray
+    foot_pixels: np.ndarray
+
+
+def _named_points(keypoints: Keypoints2D) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """name -> ((frames, 2) pixels, (frames,) scores) from the keypoints and their source layout."""
+    named: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    sources = [(keypoints.keypoints, keypoints.scores, keypoints.layout)]
+    if keypoints.source_keypoints is not None and keypoints.source_layout:
+        sources.append((np.asarray(keypoints.source_keypoints), np.asarray(keypoints.source_scores),
+                        keypoints.source_layout))
+    for points, scores, layout_name in sources:
+        layout = get_layout(layout_name)
+        if np.shape(points)[:2] != (keypoints.num_frames, layout.num_joints):
+            continue
+        for index, name in enumerate(layout.names):
+            named.setdefault(name, (np.asarray(points[:, index], dtype=np.float64),
+                                    np.asarray(scores[:, index], dtype=np.float64)))
+    return named
+
+
+def image_points(keypoints: Keypoints2D, camera: PinholeCamera) -> ImagePoints:
+    """Keypoints2D (any layout, plus its source layout) -> the :class:`ImagePoints` of one camera."""
+    named = _named_points(keypoints)
+    frames = keypoints.num_frames
+    rays = np.full((frames, 17, 2), np.nan)
+    weights = np.zeros((frames, 17))
+    for joint, (name, trust) in _CORRESPONDENCES.items():
+        if name not in named:
+            continue
+        pixels, scores = named[name]
+        good = np.isfinite(pixels).all(axis=1) & (scores >= MIN_SCORE)
+        index = H36M17.index(joint)
+        rays[good, index] = camera.normalized(pixels[good])
+        weights[good, index] = trust * scores[good]
+    feet = np.full((frames, 2, 3, 2), np.nan)
+    for foot, (ankle, heels, toes) in enumerate(FOOT_POINTS):
+        for point, names in enumerate(((ankle,), heels, toes)):
+            name = next((n for n in names if n in named), None)
+            if name is None:
+                continue
+            pixels, scores = named[name]
+            good = np.isfinite(pixels).all(axis=1) & (scores >= MIN_SCORE)
+            feet[good, foot, point] = pixels[good]
+    return ImagePoints(rays, weights, feet)
+
+
+# ---------------------------------------------------------------------------------------------- scale
+def stature(skeleton: Skeleton) -> float:
+    """Standing height of a canonical skeleton, metres: rest-pose ankle -> head top, plus ankle height."""
+    rest = skeleton.rest_positions()
+    names = skeleton.names
+    ankles = rest[[names.index("left_ankle"), names.index("right_ankle")], 2].min()
+    lengths = skeleton.bone_lengths()
+    leg = np.mean([lengths[names.index(f"{side}_knee")] + lengths[names.index(f"{side}_ankle")]
+                   for side in ("left", "right")])
+    return float(rest[names.index("head"), 2] - ankles + ANKLE_HEIGHT_PER_LEG * leg)
+
+
+def scaled_skeleton(skeleton: Skeleton, height_m: float) -> tuple[Skeleton, float]:
+    """The skeleton scaled to a performer ``height_m`` metres tall, and the scale factor used."""
+    if not (0.5 <= height_m <= 2.6):
+        raise VideoposeError(f"performer height must be in metres (0.5-2.6), got {height_m}: e.g. --height 1.75")
+    scale = height_m / max(stature(skeleton), 1e-6)
+    return Skeleton(skeleton.names, skeleton.parents, skeleton.offsets * scale), float(scale)
+
+
+# ---------------------------------------------------------------------------------------------- root by reprojection
+def reproject_translation(relative_camera: np.ndarray, rays: np.ndarray, weights: np.ndarray,
+                          prior: np.ndarray | None = None, iterations: int = 6,
+                          prior_sigma_m: float = _PRIOR_SIGMA_M) -> tuple[np.ndarray, np.ndarray]:
+    """Camera-frame root translation per frame that best reprojects a fixed pose onto its keypoints.
+
+    relative_camera: (frames, joints, 3) pose relative to the root, camera frame, metres;
+    rays: (frames, joints, 2) keypoint rays (x/z, y/z), NaN where unknown; weights: (frames, joints) >= 0;
+    prior: (frames, 3) translations to lean on (weight ``1 / prior_sigma_m^2``) in the frames where the
+    geometry is weak (fewer than ``WEAK_GEOMETRY_JOINTS`` usable joints); elsewhere it is not used (the
+    trajectory model drifts in depth: 2 m over 4 s on sports2d).
+    Returns (frames, 3) translations (NaN in frames with fewer than 3 usable joints and no prior) and
+    (frames,) the weighted RMS reprojection residual in metres at the joints.
+    """
+    rays = np.where(np.isfinite(rays), rays, 0.0)
+    weights = np.where(np.isfinite(rays).all(axis=-1), weights, 0.0)
+    pose = np.asarray(relative_camera, dtype=np.float64)
+    frames, joints = weights.shape
+    # Rows m . T = rhs for x and y: [1, 0, -u], [0, 1, -v]; rhs = u Pz - Px, v Pz - Py.
+    rows = np.zeros((frames, joints, 2, 3))
+    rows[..., 0, 0] = 1.0
+    rows[..., 1, 1] = 1.0
+    rows[..., :, 2] = -rays
+    rhs = rays * pose[..., 2:3] - pose[..., :2]
+    usable = (weights > 0).sum(axis=1) >= 3
+    weak = (weights > 0).sum(axis=1) < WEAK_GEOMETRY_JOINTS
+    # First guess: 3 m away; the first round (equal depths) is the algebraic solution.
+    depth = np.full((frames, joints), 3.0)
+    robust = np.ones((frames, joints))
+    translation = np.zeros((frames, 3))
+    residual_m = np.zeros(frames)
+    for _ in range(iterations):
+        w = weights * robust / (np.maximum(depth, 0.1) ** 2 * _IMAGE_SIGMA**2)
+        normal = np.einsum("fj,fjai,fjak->fik", w, rows, rows)
+        moment = np.einsum("fj,fjai,fja->fi", w, rows, rhs)
+        if prior is not None:
+            leaning = (weak & np.isfinite(prior).all(axis=1))[:, None]
+            normal = normal + np.where(leaning[..., None], np.eye(3) / prior_sigma_m**2, 0.0)
+            moment = moment + np.where(leaning, np.nan_to_num(prior) / prior_sigma_m**2, 0.0)
+        normal[~usable] += np.eye(3) * 1e-6 * np.maximum(np.trace(normal, axis1=1, axis2=2), 1.0)[~usable, None, None]
+        translation = np.linalg.solve(normal, moment[..., None])[..., 0]
+        depth = pose[..., 2] + translation[:, None, 2]
+        # Residual in metres at the joint: (algebraic residual) / depth * depth = algebraic residual.
+        error = np.linalg.norm(np.einsum("fjai,fi->fja", rows, translation) - rhs, axis=-1)
+        robust = 1.0 / (1.0 + (error / _ROBUST_M) ** 2)
+        residual_m = np.sqrt((weights * error**2).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-12))
+    translation[~usable & ~(weak & (prior is not None))] = np.nan
+    if prior is not None:
+        translation[~usable & ~np.isfinite(prior).all(axis=1)] = np.nan
+    return translation, residual_m
+
+
+def smooth_translation(translation: np.ndarray, fps: float, sigma_seconds: float = 0.05) -> np.ndarray:
+    """(frames, 3) with NaN gaps -> gaps interpolated, then a light Gaussian smoothing over time."""
+    frames = len(translation)
+    known = np.isfinite(translation).all(axis=1)
+    if not known.any():
+        raise VideoposeError("no frame has 3 or more confident keypoints: the performer cannot be placed in the "
+                             "camera's view (are the keypoints of this video?)")
+    time = np.arange(frames)
+    filled = np.stack([np.interp(time, time[known], translation[known, axis]) for axis in range(3)], axis=1)
+    sigma = sigma_seconds * fps
+    return gaussian_filter1d(filled, sigma, axis=0, mode="nearest") if sigma > 0.3 else filled
+
+
+# ---------------------------------------------------------------------------------------------- floor
+@dataclass(frozen=True)
+class Floor:
+    """A plane in the camera frame: points X on it have ``normal @ X == offset``; normal points up (metres)."""
+
+    normal: np.ndarray
+    offset: float
+    source: str  # "floor plane" (fitted to planted feet) or "body" (the body's vertical; fallback)
+
+
+def fit_floor(points: np.ndarray, weights: np.ndarray, prior_up: np.ndarray, level_above: float,
+              prior_spread_m: float = 0.10, max_tilt_degrees: float = 20.0, min_points: int = 8) -> Floor:
+    """(n, 3) camera-frame points resting ``level_above`` metres over the floor (ankles of planted feet),
+    (n,) weights, (3,) unit prior up -> the robust floor plane.
+
+    The plane minimises the weighted squared distances, re-weighted (Cauchy, 3 cm) four times; in the
+    directions the points spread less than ``prior_spread_m`` the prior up wins (a straight walk pins
+    the floor's pitch, not its roll; 10 cm: the reprojection depth of a foot is good to about that, and
+    on the four pose2sim cameras 5 cm let depth noise tilt the floor by 5 degrees). Too few points, or a
+    plane tilted more than ``max_tilt_degrees`` from the prior -> the prior up through the points' median
+    (``source`` "body"). 20 degrees: the lifter's body vertical is off by 7-25 degrees on the pose2sim
+    cameras, and a floor found 33 degrees from it (sports2d's jumping jacks, a far performer) was wrong.
+    """
+    prior_up = np.asarray(prior_up, dtype=np.float64) / np.linalg.norm(prior_up)
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    weights = np.asarray(weights, dtype=np.float64).reshape(-1)
+    good = np.isfinite(points).all(axis=1) & (weights > 0)
+    points, weights = points[good], weights[good]
+
+    def level(normal: np.ndarray, w: np.ndarray) -> float:
+        heights = points @ normal
+        order = np.argsort(heights)
+        cumulative = np.cumsum(w[order])
+        return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)]) - level_above
+
+    if len(points) < min_points:
+        offset = level(prior_up, weights) if len(points) else float("nan")
+        return Floor(prior_up, offset, "body")
+    normal, robust = prior_up, np.ones(len(points))
+    for _ in range(5):
+        w = weights * robust
+        centre = (w[:, None] * points).sum(axis=0) / w.sum()
+        centred = points - centre
+        covariance = (w[:, None] * centred).T @ centred / w.sum()
+        regularised = covariance + prior_spread_m**2 * (np.eye(3) - np.outer(prior_up, prior_up))
+        normal = np.linalg.eigh(regularised)[1][:, 0]
+        normal = normal if normal @ prior_up >= 0 else -normal
+        distance = centred @ normal
+        robust = 1.0 / (1.0 + (distance / 0.03) ** 2)
+    if np.degrees(np.arccos(np.clip(normal @ prior_up, -1.0, 1.0))) > max_tilt_degrees:
+        return Floor(prior_up, level(prior_up, weights), "body")
+    return Floor(normal, level(normal, weights * robust), "floor plane")
+
+
+# ---------------------------------------------------------------------------------------------- root path
+@dataclass(frozen=True)
+class RootPathWeights:
+    """Spreads (sigmas) of the root-path least squares; smaller = stiffer."""
+
+    pin_m: float = 0.01            # a planted ankle away from its world point (across the camera ray)
+    pin_along_ray_m: float = 0.05  # ... along the ray
+    floor_m: float = 0.005         # a planted ankle above / below ankle height
+    across_ray_m: float = 0.03     # the root away from the reprojection path, across the camera ray
+    along_ray_fraction: float = 0.05  # ... along the ray, as a fraction of the camera distance
+    grounded_acceleration: float = 4.0   # m/s^2 while a foot is down
+    ballistic_acceleration: float = 0.8  # m/s^2 away from free fall while both feet are off the ground
+    longest_flight_seconds: float = 1.0  # longer stretches without a planted foot are missed contacts, not flight
+
+
+def flight_frames(pinned: np.ndarray, longest: int) -> np.ndarray:
+    """(frames, feet) planted -> (frames,) bool: frames in a stretch of at most ``longest`` frames with no foot
+    planted, between two planted frames (a jump; not the clip's start or end, not a long detection gap)."""
+    free = ~pinned.any(axis=1)
+    flight = np.zeros(len(free), dtype=bool)
+    for start, stop in runs(free):
+        if start > 0 and stop < len(free) and stop - start <= longest:
+            flight[start:stop] = True
+    return flight
+
+
+def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_distance: np.ndarray,
+                    ankles_relative: np.ndarray, pinned: np.ndarray, ankle_level: float, fps: float,
+                    weights: RootPathWeights = RootPathWeights()) -> np.ndarray:
+    """The world root path (frames, 3), Z up, floor at z = 0, from planted feet and the reprojection path.
+
+    reprojected: (frames, 3) root positions from reprojection, world; ray_directions: (frames, 3) unit
+    camera -> root directions, world; camera_distance: (frames,) metres camera -> root;
+    ankles_relative: (frames, 2, 3) ankles relative to the root, world;
+    pinned: (frames, 2) bool, the frames each ankle is planted (each run of True is one footprint);
+    ankle_level: ankle height over the floor with the foot flat, metres.
+    Unknowns: the root in every frame and one world point per footprint; solved at once (sparse normal
+    equations, banded: linear in the clip's length).
+    """
+    frames = len(reprojected)
+    dt = 1.0 / fps
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
+    row_count = 0
+
+    def add(row_index: np.ndarray, col_index: np.ndarray, value: np.ndarray) -> None:
+        rows.append(np.asarray(row_index).ravel())
+        cols.append(np.asarray(col_index).ravel())
+        vals.append(np.asarray(value, dtype=np.float64).ravel())
+
+    def root_col(frame: np.ndarray, axis: int | np.ndarray) -> np.ndarray:
+        return 3 * np.asarray(frame) + axis
+
+    # Footprints: one unknown world point per run of pinned frames.
+    footprint_runs = [(foot, start, stop) for foot in range(pinned.shape[1]) for start, stop in runs(pinned[:, foot])]
+    first_footprint = 3 * frames
+    # Pins: M_t (root_t + ankle_rel_t - footprint) = 0, M_t = P_across / pin + d d^T / pin_along (the lifted
+    # pose's depth, which carries the root from one footprint to the next along the ray, is its weakest part).
+    d = ray_directions
+    pin_metric = (np.eye(3)[None] - d[:, :, None] * d[:, None, :]) / weights.pin_m \
+        + d[:, :, None] * d[:, None, :] / weights.pin_along_ray_m
+    for number, (foot, start, stop) in enumerate(footprint_runs):
+        span = np.arange(start, stop)
+        for axis in range(3):
+            index = row_count + np.arange(len(span))
+            for other in range(3):
+                add(index, root_col(span, other), pin_metric[span, axis, other])
+                add(index, np.full(len(span), first_footprint + 3 * number + other), -pin_metric[span, axis, other])
+            targets.append(-np.einsum("fk,fk->f", pin_metric[span, axis], ankles_relative[span, foot]))
+            row_count += len(span)
+        # Footprint at ankle height above the floor.
+        add(np.array([row_count]), np.array([first_footprint + 3 * number + 2]), np.array([1.0 / weights.floor_m]))
+        targets.append(np.array([ankle_level / weights.floor_m]))
+        row_count += 1
+    # Reprojection path: M_t (r_t - q_t), M_t = P_across / s_across + d d^T / s_along.
+    along = np.maximum(weights.along_ray_fraction * np.asarray(camera_distance, dtype=np.float64), 0.05)
+    metric = (np.eye(3)[None] - d[:, :, None] * d[:, None, :]) / weights.across_ray_m \
+        + d[:, :, None] * d[:, None, :] / along[:, None, None]
+    for axis in range(3):
+        index = row_count + np.arange(frames)
+        for other in range(3):
+            add(index, root_col(np.arange(frames), other), metric[:, axis, other])
+        targets.append(np.einsum("fk,fk->f", metric[:, axis], reprojected))
+        row_count += frames
+    # Accelerations: (r_{t-1} - 2 r_t + r_{t+1}) / dt^2 = gravity (both feet off the ground) or ~0.
+    if frames >= 3:
+        middle = np.arange(1, frames - 1)
+        airborne = flight_frames(pinned, max(1, int(round(weights.longest_flight_seconds * fps))))[middle]
+        sigma = np.where(airborne, weights.ballistic_acceleration, weights.grounded_acceleration) * dt**2
+        for axis in range(3):
+            index = row_count + np.arange(len(middle))
+            for offset, coefficient in ((-1, 1.0), (0, -2.0), (1, 1.0)):
+                add(index, root_col(middle + offset, axis), coefficient / sigma)
+            gravity = np.where(airborne, -GRAVITY * dt**2, 0.0) if axis == 2 else np.zeros(len(middle))
+            targets.append(gravity / sigma)
+            row_count += len(middle)
+    unknowns = first_footprint + 3 * len(footprint_runs)
+    jacobian = scipy.sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                                       shape=(row_count, unknowns))
+    target = np.concatenate(targets)
+    solution = scipy.sparse.linalg.spsolve((jacobian.T @ jacobian).tocsc(), jacobian.T @ target)
+    return np.asarray(solution[:first_footprint]).reshape(frames, 3)

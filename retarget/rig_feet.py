@@ -1,0 +1,213 @@
+"""Feet on the floor of the target rig: re-plant the feet with two-bone IK and turn foot and toe bones.
+
+After the transfer (retarget/rigs.py) the rig's legs point where the source's point, but the rig's own
+proportions put its ankles elsewhere, and its foot and toe bones are rigid with the shin (the canonical
+skeleton has no foot). On the rig, with its own rest pose:
+
+- **floor and ankle height**: the rig's floor is its rest pose's sole (the lowest joint of the foot and
+  toe chain); ``ankle_height`` is the rest ankle's height over it;
+- **foot lock again**: in every contact run (``Animation.contacts``, or the planted-heel frames in
+  ``extras["heel_contacts"]`` where the world was grounded) the ankle is pinned at the run's median
+  position on the rig, at exactly its ankle height, eased in and out like the canonical lock
+  (``videopose.retarget.ik.pin_weights``); in every other frame an ankle lower than its ankle height is
+  raised to it. The leg is re-posed by two-bone IK on the rig's hip, knee and ankle (bones between them
+  follow), in the plane of the old knee;
+- **feet**: a foot turns towards flat on the floor (level, keeping the shin's heading) while planted
+  and as the ankle comes within ``FLAT_BELOW`` of its ankle height, and further where its toes would
+  otherwise go under the floor; a toe bone bends up (towards flat) where its tip would go under.
+
+Everything is vectorised over frames; loops run over the two legs and a fixed number of bisection steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from videopose.core.animation import Animation, Skeleton, make_continuous
+from videopose.retarget.ik import pin_weights, soft_reach, swing_matrices, two_bone_ik
+
+FLAT_BELOW = 0.10  # m: an ankle this close to its flat-foot height has its foot (partly) flat on the floor
+BLEND_SECONDS = 0.12  # easing of the pins, as the canonical foot lock's default
+_Z = np.array([0.0, 0.0, 1.0])
+
+
+@dataclass(frozen=True)
+class Leg:
+    """Target bone indices of one leg: thigh (head at the hip), shin (head at the knee), foot (head at the
+    ankle), its toe bones (parents first) and every joint below the foot."""
+
+    side: int  # 0 left, 1 right (Animation.contacts columns)
+    thigh: int
+    shin: int
+    foot: int
+    toes: tuple[int, ...]
+    below_foot: tuple[int, ...]
+
+
+def find_legs(skeleton: Skeleton, bone_map: dict[str, str]) -> list[Leg]:
+    """The legs a bone map (target bone -> canonical joint) drives down to the ankle."""
+    by_joint = {joint: skeleton.index(bone) for bone, joint in bone_map.items() if bone in skeleton.names}
+    legs = []
+    for side, name in enumerate(("left", "right")):
+        chain = [by_joint.get(f"{name}_{part}") for part in ("hip", "knee", "ankle")]
+        if None in chain:
+            continue
+        below = _descendants(skeleton, chain[2])
+        toes = tuple(joint for joint in below if skeleton.children(joint))
+        legs.append(Leg(side, chain[0], chain[1], chain[2], toes, tuple(below)))
+    return legs
+
+
+def _descendants(skeleton: Skeleton, joint: int) -> list[int]:
+    found: list[int] = []
+    for child in range(joint + 1, skeleton.num_joints):
+        if skeleton.parents[child] == joint or skeleton.parents[child] in found:
+            found.append(child)
+    return found
+
+
+def rest_ankle_height(skeleton: Skeleton, leg: Leg, default: float | None = None) -> float:
+    """Metres of the rest ankle over the rig's sole (the lowest joint of the foot chain); ``default`` for a
+    foot with no joint below it (videopose's own skeleton: the source's ankle height, scaled)."""
+    rest = skeleton.rest_positions()
+    if not leg.below_foot:
+        if default is None:
+            raise ValueError("a foot without toe joints needs a default ankle height")
+        return float(default)
+    return float(rest[leg.foot, 2] - rest[list(leg.below_foot), 2].min())
+
+
+def plant_feet(animation: Animation, legs: list[Leg], mapped: set[int], heights: list[float]) -> Animation:
+    """The rig's feet on its floor at z = 0 (see the module docstring).
+
+    ``animation``: the motion on the rig (root positions already at the rig's scale); ``mapped``: the bones
+    the bone map drives (they keep their world rotation where nothing here turns them; unmapped bones
+    follow their parents); ``heights``: each leg's ankle height over the floor (:func:`rest_ankle_height`).
+    Needs ``animation.contacts`` for the foot lock; without, only the floor acts.
+    """
+    skeleton = animation.skeleton
+    frames = animation.num_frames
+    rest = skeleton.rest_positions()
+    local = Rotation.from_quat(animation.local_quats_xyzw.reshape(-1, 4)).as_matrix().reshape(frames, -1, 3, 3)
+    positions, world = animation.world_transforms()
+    contacts = animation.extras.get("heel_contacts", animation.contacts)
+    blend = max(1, int(round(BLEND_SECONDS * animation.fps)))
+    targets, weights, drop = [], [], np.zeros(frames)
+    for leg, height in zip(legs, heights):
+        ankle = positions[:, leg.foot]
+        if contacts is not None:
+            weight, pin = pin_weights(np.asarray(contacts, dtype=bool)[:, leg.side], ankle, blend)
+            pin[:, 2] = height
+        else:
+            weight, pin = np.zeros(frames), ankle.copy()
+        targets.append(ankle + weight[:, None] * (pin - ankle))
+        weights.append(weight)
+        # A pinned ankle the straight leg cannot reach (other proportions than the source's) lowers the root.
+        reach = _REACH * _chain_length(rest, leg)
+        across = np.linalg.norm(targets[-1][:, :2] - positions[:, leg.thigh, :2], axis=-1)
+        highest = targets[-1][:, 2] + np.sqrt(np.maximum(reach**2 - across**2, 0.0))
+        drop = np.maximum(drop, weight * np.maximum(positions[:, leg.thigh, 2] - highest, 0.0))
+    root = animation.root_positions.copy()
+    root[:, 2] -= drop
+    positions = positions - np.stack([np.zeros(frames), np.zeros(frames), drop], axis=1)[:, None]
+    turned: dict[int, np.ndarray] = {}
+    for leg, target, weight, height in zip(legs, targets, weights, heights):
+        hip, knee, ankle = positions[:, leg.thigh], positions[:, leg.shin], positions[:, leg.foot]
+        target = target.copy()
+        target[:, 2] = np.maximum(target[:, 2], height)
+        active = np.linalg.norm(target - ankle, axis=-1) > 1e-7
+        upper, lower = np.linalg.norm(rest[leg.shin] - rest[leg.thigh]), np.linalg.norm(rest[leg.foot] - rest[leg.shin])
+        thigh_world, shin_world = world[:, leg.thigh].copy(), world[:, leg.shin].copy()
+        if active.any():
+            reach = soft_reach(hip[active], ankle[active], target[active], upper + lower)
+            hint = thigh_world[active] @ np.array([0.0, -1.0, 0.0])
+            new_knee, new_ankle = two_bone_ik(hip[active], knee[active], reach, upper, lower, hint)
+            thigh_world[active] = swing_matrices(_unit(knee[active] - hip[active]), _unit(new_knee - hip[active])) \
+                @ thigh_world[active]
+            shin_world[active] = swing_matrices(_unit(ankle[active] - knee[active]), _unit(new_ankle - new_knee)) \
+                @ shin_world[active]
+            ankle = ankle.copy()
+            ankle[active] = new_ankle
+        turned[leg.thigh], turned[leg.shin] = thigh_world, shin_world
+        # The foot, rigid with the shin until now (its world rotation relative to the shin kept).
+        foot_rigid = shin_world @ np.swapaxes(world[:, leg.shin], -1, -2) @ world[:, leg.foot]
+        flat = np.clip((height + FLAT_BELOW - ankle[:, 2]) / FLAT_BELOW, 0.0, 1.0)
+        flat = np.maximum(flat, weight)
+        below = [rest[joint] - rest[leg.foot] for joint in leg.below_foot]
+        turned[leg.foot] = _above_floor(foot_rigid, flat, ankle, np.array(below).reshape(-1, 3))
+        for toe in (toe for toe in leg.toes if skeleton.parents[toe] == leg.foot):  # bends at the ball
+            toe_head = ankle + turned[leg.foot] @ (rest[toe] - rest[leg.foot])
+            tips = [rest[joint] - rest[toe] for joint in _descendants(skeleton, toe)]
+            turned[toe] = _above_floor(turned[leg.foot] @ local[:, toe], np.zeros(frames), toe_head,
+                                       np.array(tips).reshape(-1, 3))
+    lowered = Animation(skeleton, animation.local_quats_xyzw, root, animation.fps, animation.contacts,
+                        dict(animation.extras))
+    return _with_world_rotations(lowered, local, world, turned, mapped)
+
+
+_REACH = 0.965  # of the leg's length: where ik.soft_reach starts to pull a target in (0.97)
+
+
+def _chain_length(rest: np.ndarray, leg: Leg) -> float:
+    return float(np.linalg.norm(rest[leg.shin] - rest[leg.thigh]) + np.linalg.norm(rest[leg.foot] - rest[leg.shin]))
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+
+
+def _towards_flat(rotations: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """(frames, 3, 3) world rotations turned by ``amount`` (frames,) in [0, 1] of the minimal rotation that
+    makes them level (their rest up axis, +Z, back to world +Z): 1 = flat, keeping the heading."""
+    up = rotations @ _Z
+    axis = np.cross(up, _Z)
+    sine = np.linalg.norm(axis, axis=-1)
+    angle = np.arctan2(sine, up @ _Z)
+    axis = axis / np.maximum(sine, 1e-12)[:, None]
+    return Rotation.from_rotvec(axis * (angle * amount)[:, None]).as_matrix() @ rotations
+
+
+def _above_floor(rigid: np.ndarray, amount: np.ndarray, head: np.ndarray, points: np.ndarray,
+                 steps: int = 14) -> np.ndarray:
+    """Turn a bone towards flat by at least ``amount`` and, where its ``points`` ((k, 3) rest offsets from its
+    head at ``head`` (frames, 3)) would go under z = 0, by the least more that keeps them on it (bisection)."""
+    if len(points) == 0:
+        return _towards_flat(rigid, amount)
+
+    def lowest(fraction: np.ndarray) -> np.ndarray:
+        return (head[:, None, 2] + np.einsum("fj,kj->fk", _towards_flat(rigid, fraction)[:, 2], points)).min(axis=1)
+
+    low, high = amount.copy(), np.ones_like(amount)
+    needs = lowest(low) < 0.0
+    for _ in range(steps):
+        middle = 0.5 * (low + high)
+        ok = lowest(middle) >= 0.0
+        high = np.where(needs & ok, middle, high)
+        low = np.where(needs & ~ok, middle, low)
+    return _towards_flat(rigid, np.where(needs, high, amount))
+
+
+def _with_world_rotations(animation: Animation, local: np.ndarray, world: np.ndarray, turned: dict[int, np.ndarray],
+                          mapped: set[int]) -> Animation:
+    """Local rotations that give ``turned`` bones their new world rotations; other mapped bones keep their
+    world rotation, unmapped ones their local rotation (they follow their parents)."""
+    skeleton = animation.skeleton
+    frames = animation.num_frames
+    new_world = np.empty_like(world)
+    new_local = local.copy()
+    for joint, parent in enumerate(skeleton.parents):
+        parent_world = new_world[:, parent] if parent >= 0 else np.broadcast_to(np.eye(3), (frames, 3, 3))
+        if joint in turned:
+            new_world[:, joint] = turned[joint]
+        elif joint in mapped:
+            new_world[:, joint] = world[:, joint]
+        else:
+            new_world[:, joint] = parent_world @ local[:, joint]
+            continue
+        new_local[:, joint] = np.swapaxes(parent_world, -1, -2) @ new_world[:, joint]
+    quats = Rotation.from_matrix(new_local.reshape(-1, 3, 3)).as_quat().reshape(frames, skeleton.num_joints, 4)
+    return Animation(skeleton, make_continuous(quats), animation.root_positions, animation.fps, animation.contacts,
+                     dict(animation.extras))

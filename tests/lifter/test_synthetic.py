@@ -1,0 +1,84 @@
+"""Virtual cameras inside their documented ranges, the fixed evaluation camera set, body augmentation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from videopose.core.bvh import read_bvh
+from videopose.lifter.evaluate import evaluation_views
+from videopose.lifter.mocap import MOCAP_NAMES, h36m_bone_lengths, mocap_points
+from videopose.lifter.synthetic import (NO_NOISE, BodyAugmentation, CameraSampling, DetectorNoise, augment_bodies,
+                                        place_cameras, standing_height, synthesize)
+
+# The walk whose camera, in the shipped run's epoch 33, stood in the performer's path (2D of 1e6).
+WALK = "cc/005/005_17.bvh"
+
+
+@pytest.fixture(scope="module")
+def walk(shared_dir: Path) -> np.ndarray:
+    return mocap_points(read_bvh(shared_dir / "mocap" / "cmu" / WALK))
+
+
+def test_sampled_cameras_stay_in_their_documented_ranges(walk: np.ndarray) -> None:
+    sampling = CameraSampling()
+    rng = np.random.default_rng(5)
+    points = np.repeat(walk[None, ::2], 400, axis=0)
+    cameras = place_cameras(rng, points, sampling)
+    floor = walk[:, [3, 6], 2].min() - 0.08
+    height = cameras.position[:, 2] - floor
+    assert height.min() >= sampling.camera_height_m[0] - 1e-9 and height.max() <= sampling.camera_height_m[1] + 1e-9
+    assert np.ptp(height) > 0.8 * np.ptp(sampling.camera_height_m)  # the whole range is used
+    pitch = np.degrees(np.arcsin(cameras.world_from_camera[:, 2, 2]))  # forward axis above the horizontal
+    assert np.abs(pitch).max() <= sampling.max_pitch_deg + 1e-6
+    camera_points = cameras.to_camera(points)
+    assert camera_points[..., 2].min() >= sampling.near_m - 1e-6  # the whole path in front of the camera
+    assert (np.abs(camera_points[..., :2]).max(-1) <= sampling.max_tan * camera_points[..., 2] + 1e-6).all()
+    focal_px = cameras.intrinsics[:, 0] * cameras.image_size[:, 0] / 2
+    fov = np.degrees(2 * np.arctan(cameras.image_size.max(axis=1) / 2 / focal_px))
+    assert fov.min() >= sampling.horizontal_fov_deg[0] - 1e-6 and fov.max() <= sampling.horizontal_fov_deg[1] + 1e-6
+
+
+def test_the_epoch_33_camera_no_longer_gives_huge_2d(walk: np.ndarray) -> None:
+    for seed in range(30):
+        batch = synthesize(np.random.default_rng(seed), np.repeat(walk[None], 4, axis=0), DetectorNoise())
+        assert np.isfinite(batch.inputs_2d).all() and np.abs(batch.inputs_2d).max() < 4, seed
+
+
+def test_evaluation_sees_the_same_cameras_with_and_without_noise(walk: np.ndarray) -> None:
+    clean = evaluation_views("cmu/cc/005/005_17", walk, 3, NO_NOISE)
+    noisy = evaluation_views("cmu/cc/005/005_17", walk, 3, DetectorNoise())
+    np.testing.assert_array_equal(clean.intrinsics, noisy.intrinsics)
+    np.testing.assert_array_equal(clean.poses_3d, noisy.poses_3d)
+    np.testing.assert_array_equal(clean.clean_2d, noisy.clean_2d)
+    difference = np.abs(noisy.inputs_2d - clean.inputs_2d)
+    assert 0 < np.median(difference) < 0.05  # only the noise differs
+    # A clip's cameras depend on its name and the seed, not on the other clips or the order.
+    other = evaluation_views("cmu/cc/005/005_16", walk, 3, NO_NOISE)
+    assert not np.array_equal(other.intrinsics, clean.intrinsics)
+    np.testing.assert_array_equal(evaluation_views("cmu/cc/005/005_17", walk, 3, NO_NOISE).inputs_2d, clean.inputs_2d)
+
+
+def test_body_augmentation_gives_new_heights_and_proportions(walk: np.ndarray) -> None:
+    points = np.repeat(walk[None], 300, axis=0)
+    augmentation = BodyAugmentation(probability=1.0)
+    new = augment_bodies(np.random.default_rng(0), points, augmentation)
+    heights = standing_height(new)
+    assert heights.min() > 1.35 and heights.max() < 2.1
+    assert np.quantile(heights, 0.1) < 1.6 and np.quantile(heights, 0.9) > 1.85
+    original = np.median(h36m_bone_lengths(walk), axis=0)
+    lengths = np.stack([h36m_bone_lengths(view) for view in new[:20]])  # (views, frames, 16)
+    assert np.ptp(lengths, axis=1).max() < np.ptp(h36m_bone_lengths(walk), axis=0).max() * 2.5 + 1e-3  # rigid
+    ratios = np.median(lengths, axis=1) / original  # (views, 16)
+    thigh, shin = ratios[:, 1], ratios[:, 2]  # right thigh, right shin (bones to joints 2 and 3)
+    assert np.std(thigh / shin) > 0.03  # proportions change, not only the size
+    np.testing.assert_allclose(ratios[:, 1], ratios[:, 4], rtol=1e-6)  # left and right alike
+    # Feet stay on the floor (within the change of leg length) and the face rides with the head.
+    floor = new[..., [3, 6], 2].min(axis=(1, 2))
+    assert np.abs(floor - walk[:, [3, 6], 2].min()).max() < 0.1
+    nose = MOCAP_NAMES.index("nose")
+    assert np.linalg.norm(new[:, :, nose] - new[:, :, 9], axis=-1).max() < 0.2
+    unchanged = augment_bodies(np.random.default_rng(0), points[:5], BodyAugmentation(probability=0.0))
+    np.testing.assert_array_equal(unchanged, points[:5])

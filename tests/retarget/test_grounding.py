@@ -1,0 +1,193 @@
+"""World-grounded motion from one static camera (issue 11): synthetic scenes seen by a known virtual
+camera over a known floor, and one real pose2sim camera against its calibration."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.ndimage import gaussian_filter1d
+from synthetic_motion import camera_from_world, reference_skeleton, walking_motion
+
+from videopose.core.formats import Keypoints2D, Motion3D
+from videopose.core.layouts import COCO17, H36M17, MEDIAPIPE33
+from videopose.retarget.camera_model import PinholeCamera
+from videopose.retarget.contact import runs
+from videopose.retarget.grounding import reproject_translation, stature
+from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+from videopose.retarget.solve import solve_grounded_animation, solve_pose
+
+ANKLES = [H36M17.index("left_ankle"), H36M17.index("right_ankle")]
+
+
+def _scene(world: np.ndarray, fps: float = 30.0, camera_height: float = 1.3, distance: float = 5.0,
+           lift_scale: float = 0.9, noise_px: float = 0.0, seed: int = 0):
+    """World joints (frames, 17, 3; Z up, floor z = 0, ankles 8 cm up when flat) -> (Motion3D as a lifter
+    would give it: the true pose in the camera frame at ``lift_scale`` and a trajectory whose depth wobbles
+    by 8 %; Keypoints2D: COCO17 + MediaPipe heel / foot index, projected; the truth)."""
+    rotation = camera_from_world(12.0, 4.0, 25.0)  # camera_from_world: p_camera = rotation @ (p - centre)
+    centre = world[:, 0].mean(axis=0) - distance * rotation[2]
+    centre[2] = camera_height
+    camera = PinholeCamera.from_frame(1920, 1080, 60.0)
+    rng = np.random.default_rng(seed)
+    points = dict(zip(H36M17.names, np.moveaxis(world, 1, 0)))
+    points["nose"] = points["neck_nose"]
+    for side in ("left", "right"):
+        points[f"{side}_heel"] = points[f"{side}_ankle"] + [0, 0.06, -0.07]
+        points[f"{side}_foot_index"] = points[f"{side}_ankle"] + [0, -0.14, -0.07]
+
+    def pixels(layout):
+        found = np.full((len(world), layout.num_joints, 2), np.nan)
+        scores = np.zeros((len(world), layout.num_joints))
+        for index, name in enumerate(layout.names):
+            if name in points:
+                found[:, index] = camera.project((points[name] - centre) @ rotation.T)
+                found[:, index] += rng.normal(scale=noise_px, size=(len(world), 2))
+                scores[:, index] = 0.95
+        return found, scores
+
+    keypoints = Keypoints2D(*pixels(COCO17), "coco17", fps, 1920, 1080, *pixels(MEDIAPIPE33), "mediapipe33")
+    joints = (world - centre) @ rotation.T
+    wobble = gaussian_filter1d(rng.normal(size=len(world)), 8, mode="nearest")
+    wobble = 1 + 0.08 * wobble / wobble.std()
+    motion = Motion3D(((joints - joints[:, :1]) * lift_scale).astype(np.float32), fps,
+                      trajectory=(joints[:, 0] * 0.8 * wobble[:, None]).astype(np.float32))
+    truth = {"up_camera": rotation @ [0.0, 0.0, 1.0], "camera_height": camera_height, "camera": camera,
+             "height": stature(solve_pose(world)[0])}
+    return motion, keypoints, truth
+
+
+def _angle_degrees(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1, 1))))
+
+
+def test_pinhole_camera_from_field_of_view_and_focal_length() -> None:
+    camera = PinholeCamera.from_frame(1600, 1200, 90.0)  # diagonal 2000 px, half of it at 45 degrees
+    assert camera.focal_px == pytest.approx(1000.0)
+    assert camera.project(np.array([0.5, -0.25, 2.0])) == pytest.approx([1050.0, 475.0])
+    assert PinholeCamera.from_frame(1600, 1200, focal_mm=43.27).focal_px == pytest.approx(2000.0)
+    assert PinholeCamera.from_frame(1080, 1920).diagonal_fov_degrees == pytest.approx(70.0)
+
+
+def test_reprojection_recovers_the_translation_despite_a_wrong_keypoint() -> None:
+    pose = reference_skeleton().rest_positions() @ camera_from_world(10, 0, 0).T
+    truth = np.array([[0.3, -0.2, 3.5], [-0.5, 0.1, 6.0]])
+    camera = PinholeCamera.from_frame(1280, 720, 65.0)
+    absolute = pose[None] + truth[:, None]
+    rays = camera.normalized(camera.project(absolute))
+    rays[0, 3] += 0.1  # one keypoint far off (a detector swap)
+    poses = np.repeat(pose[None], 2, axis=0)
+    found, _ = reproject_translation(poses, rays, np.ones((2, 17)))
+    assert found[:, :2] == pytest.approx(truth[:, :2], abs=0.005)
+    assert found[:, 2] == pytest.approx(truth[:, 2], abs=0.02)
+    plain, _ = reproject_translation(poses, rays, np.ones((2, 17)), iterations=1)  # no re-weighting
+    assert abs(plain[0, 2] - truth[0, 2]) > 0.1
+
+
+def test_up_floor_contacts_and_distance_of_a_walk_seen_by_a_known_camera() -> None:
+    world, true_contacts = walking_motion(150)
+    motion, keypoints, truth = _scene(world)
+    animation = retarget_motion(motion, RetargetOptions(height=truth["height"], fov=60.0), keypoints=keypoints)
+    # Up within 1 degree, floor (the camera's height over it) within 1 cm.
+    assert animation.extras["up_source"] == "floor plane"
+    assert _angle_degrees(animation.extras["world_from_camera"][2], truth["up_camera"]) < 1.0
+    assert animation.extras["camera_position"][2] == pytest.approx(truth["camera_height"], abs=0.01)
+    # Contacts within two frames of the truth (runs of at least 4 frames; the clip's ends excepted).
+    for foot in range(2):
+        found = runs(animation.contacts[:, foot])
+        for start, stop in runs(true_contacts[:, foot]):
+            if stop - start < 4:
+                continue
+            near = [(s, e) for s, e in found if abs(s - start) <= 2 and abs(e - stop) <= 2]
+            assert near, f"foot {foot}: true contact {start}-{stop} not found within 2 frames in {found}"
+        assert len(found) <= len(runs(true_contacts[:, foot]))
+    # The planted ankle stays put (< 1 cm) on the floor (ankle height within 1 cm), and the walk covers its distance.
+    ankles = animation.world_positions()[:, ANKLES]
+    for foot in range(2):
+        for start, stop in runs(animation.extras["heel_contacts"][:, foot]):
+            assert np.linalg.norm(ankles[start:stop, foot, :2] - ankles[start, foot, :2], axis=-1).max() < 0.01
+            assert np.abs(ankles[start:stop, foot, 2] - 0.08).max() < 0.01
+    travelled = np.linalg.norm(animation.root_positions[-1, :2] - animation.root_positions[0, :2])
+    assert travelled == pytest.approx(np.linalg.norm(world[-1, 0, :2] - world[0, 0, :2]), rel=0.03)
+
+
+def _standing(frames: int, seed: int = 0) -> np.ndarray:
+    """A performer standing still (rest pose, arms swaying a little), ankles 8 cm over the floor."""
+    rest = reference_skeleton().rest_positions()
+    rest = rest + [0.0, 0.0, 0.08 - rest[ANKLES, 2].min()]
+    world = np.repeat(rest[None], frames, axis=0)
+    sway = 0.05 * np.sin(np.arange(frames) / 10.0)
+    for wrist in (H36M17.index("left_wrist"), H36M17.index("right_wrist")):
+        world[:, wrist, 1] += sway
+    return world
+
+
+def test_a_still_performer_stays_within_a_centimetre() -> None:
+    motion, keypoints, truth = _scene(_standing(120), noise_px=1.0, seed=3)
+    # The lifter's own guess drifts (its trajectory wobbles by 8 % of the distance)...
+    drift = np.linalg.norm(motion.trajectory - motion.trajectory[0], axis=1).max()
+    assert drift > 0.1
+    animation = retarget_motion(motion, RetargetOptions(height=truth["height"], fov=60.0), keypoints=keypoints)
+    root = animation.root_positions
+    assert np.linalg.norm(root - root[0], axis=1).max() < 0.01
+    assert animation.contacts.all()
+
+
+def _jump(fps: float = 30.0) -> tuple[np.ndarray, slice]:
+    """Standing 1 s, a 0.5 s straight-legged hop (free fall), standing 1 s -> world joints, flight frames."""
+    stand, flight_frames = int(fps), int(0.5 * fps)
+    world = _standing(2 * stand + flight_frames)
+    time = (np.arange(flight_frames) + 1) / fps
+    flight_seconds = (flight_frames + 1) / fps
+    rise = 0.5 * 9.81 * time * (flight_seconds - time)  # leaves and lands at t = 0, flight_seconds
+    world[stand:stand + flight_frames] += np.stack([np.zeros_like(rise), np.zeros_like(rise), rise], 1)[:, None]
+    return world, slice(stand, stand + flight_frames)
+
+
+def test_a_jump_stays_a_jump() -> None:
+    world, flight = _jump()
+    motion, keypoints, truth = _scene(world)
+    animation = solve_grounded_animation(motion, keypoints, truth["camera"], truth["height"])
+    assert not animation.contacts[flight].any(axis=1)[2:-2].any()  # both feet off the ground in flight
+    assert animation.contacts[:20].all() and animation.contacts[-20:].all()
+    height = animation.root_positions[:, 2] - animation.root_positions[0, 2]
+    true_height = world[:, 0, 2] - world[0, 0, 2]
+    assert height[flight].max() == pytest.approx(true_height.max(), abs=0.03)  # apex 35 cm
+    assert np.abs(height[:20]).max() < 0.02 and np.abs(height[-20:]).max() < 0.02  # lands where it stood
+
+
+def test_no_planted_foot_warns_and_falls_back_to_the_lifter_depth() -> None:
+    world, _ = walking_motion(60)
+    motion, keypoints, truth = _scene(world)
+    scores = keypoints.scores.copy()
+    scores[:, [15, 16]] = 0.0  # the feet never seen (out of the frame): nothing planted
+    keypoints = Keypoints2D(keypoints.keypoints, scores, "coco17", keypoints.fps, 1920, 1080)
+    with pytest.warns(UserWarning, match="no foot is ever planted"):
+        animation = retarget_motion(motion, RetargetOptions(height=truth["height"]), keypoints=keypoints)
+    assert "lifter depth" in str(animation.extras["grounding"])
+
+
+@pytest.mark.slow
+def test_a_real_pose2sim_camera_is_upright_and_its_feet_planted(shared_dir: Path, tmp_path: Path) -> None:
+    """cam03 of pose2sim (calibrated): the up axis against the calibration's vertical, contacts, camera height."""
+    from videopose.lifter.checkpoint import load_checkpoint, resolve_checkpoint
+    from videopose.lifter.detect import detect_video
+    from videopose.lifter.infer import lift_keypoints
+
+    video = shared_dir / "videos" / "pose2sim_single" / "cam03.mp4"
+    keypoints = detect_video(video)
+    motion = lift_keypoints(keypoints, load_checkpoint(resolve_checkpoint(None)), device="cpu")
+    # The calibration (Calib.qca.txt, cam03): the camera sits 2.09 m over the floor and its optical axis
+    # points 24.9 degrees below the horizontal (third column of its rotation); the performer is 1.61 m.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        animation = retarget_motion(motion, RetargetOptions(height=1.61), keypoints=keypoints)
+    world_from_camera = animation.extras["world_from_camera"]
+    pitch = np.degrees(np.arcsin(-world_from_camera[2, 2]))
+    assert pitch == pytest.approx(24.9, abs=4.0)
+    assert animation.extras["camera_position"][2] == pytest.approx(2.09, abs=0.35)
+    assert animation.contacts.mean() > 0.3  # today's lifter-depth contacts: 7 % and 6 %
+    travelled = np.linalg.norm(animation.root_positions[-1, :2] - animation.root_positions[0, :2])
+    assert travelled == pytest.approx(0.74, rel=0.25)
