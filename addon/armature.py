@@ -229,6 +229,11 @@ RIGIFY_FK_LEVELS = (
     tuple((f"toe_fk.{side}", f"DEF-toe.{side}") for side in "LR"),
 )
 RIGIFY_FK_SWITCHES = ("thigh_parent.L", "thigh_parent.R", "upper_arm_parent.L", "upper_arm_parent.R")
+# IK controls placed from the motion as well (their parents follow the unanimated ``root``): the feet and
+# hands where the DEF feet and hands are, the pole targets turning with the thigh and upper arm.
+RIGIFY_IK_CONTROLS = tuple((control.format(side=side), deform.format(side=side)) for side in "LR" for control, deform in (
+    ("foot_ik.{side}", "DEF-foot.{side}"), ("thigh_ik_target.{side}", "DEF-thigh.{side}"),
+    ("hand_ik.{side}", "DEF-hand.{side}"), ("upper_arm_ik_target.{side}", "DEF-upper_arm.{side}")))
 
 
 def rigify_def_skeleton(armature: bpy.types.Object):
@@ -256,7 +261,9 @@ def key_rigify_controls(context: bpy.types.Context, armature: bpy.types.Object, 
                         action_name: str, frame_start: int = 1) -> ImportResult:
     """Key a generated Rigify rig's FK controls (torso, hips, chest, neck, head, limbs' ``*_fk``) so its
     DEF bones, which follow the controls through constraints, take ``animation`` (on
-    :func:`rigify_def_skeleton`'s DEF bones); the limbs are switched to FK (``IK_FK`` = 1).
+    :func:`rigify_def_skeleton`'s DEF bones); the limbs are switched to FK (``IK_FK`` = 1). The IK
+    controls (feet, hands, pole targets) are keyed where the motion puts them too, so switching a limb to
+    IK keeps its foot or hand in place (its knee or elbow then follows Rigify's IK).
 
     The controls' parents are mechanism bones with constraints, so each frame is posed level by level
     (:data:`RIGIFY_FK_LEVELS`) through ``pose_bone.matrix`` with the rig evaluated in between (about 35 ms
@@ -274,12 +281,13 @@ def key_rigify_controls(context: bpy.types.Context, armature: bpy.types.Object, 
     for switch in RIGIFY_FK_SWITCHES:
         if switch in pose_bones and "IK_FK" in pose_bones[switch]:
             pose_bones[switch]["IK_FK"] = 1.0
+    levels = ((*RIGIFY_FK_LEVELS[0], *RIGIFY_IK_CONTROLS), *RIGIFY_FK_LEVELS[1:])
     if armature.animation_data is None:
         armature.animation_data_create()
     previous = armature.animation_data.action
     armature.animation_data.action = None  # pose the controls without any action overriding them
     targets = {}
-    for level in RIGIFY_FK_LEVELS:
+    for level in levels:
         for control, deform in level:
             if control not in pose_bones or deform not in skeleton.names:
                 continue
@@ -293,10 +301,10 @@ def key_rigify_controls(context: bpy.types.Context, armature: bpy.types.Object, 
             matrices[:, :3, :3] = object_rotation.T @ rotations[:, joint] @ object_rotation @ rest[:3, :3]
             matrices[:, :3, 3] = (head_world - object_translation) @ object_rotation / object_scale
             targets[control] = matrices
-    controls = [control for level in RIGIFY_FK_LEVELS for control, _ in level if control in targets]
+    controls = [control for level in levels for control, _ in level if control in targets]
     basis = {control: np.empty((animation.num_frames, 4, 4)) for control in controls}
     for frame in range(animation.num_frames):  # sequential: each level needs the rig evaluated below it
-        for level in RIGIFY_FK_LEVELS:
+        for level in levels:
             posed = [control for control, _ in level if control in targets]
             for control in posed:
                 pose_bones[control].matrix = targets[control][frame].T.tolist()

@@ -47,8 +47,9 @@ def rest_bone_layout(skeleton: Skeleton, min_length: float = 0.02) -> tuple[np.n
         length = np.linalg.norm(direction)
         if length < 1e-9:
             direction, length = np.array([0.0, 0.0, 1.0]), 2 * min(0.1, max(min_length, 0.05))
-        if skeleton.names[joint].endswith("ankle"):
-            direction = np.array([0.0, -1.0, 0.0]) * length
+        if skeleton.names[joint].endswith("ankle"):  # ankle to ball of the foot: about a third of the shin
+            tails[joint] = heads[joint] + np.array([0.0, -1.0, 0.0]) * max(0.35 * length, min_length)
+            continue
         tails[joint] = heads[joint] + direction / length * max(0.5 * length, min_length)
     return heads, tails
 

@@ -53,7 +53,22 @@ from videopose.retarget.contact import runs
 
 GRAVITY = 9.81  # m/s^2
 DEFAULT_HEIGHT_M = 1.70
-ANKLE_HEIGHT_PER_LEG = 0.09  # as retarget/root.py: ankle joint over the floor per metre of leg
+# The ankle the grounded skeleton stands on is BlazePose's ankle landmark (the lifter lifts that 2D point, and
+# the reprojection places it there), which sits higher than the anatomical joint of retarget/root.py (0.09):
+# triangulated from the four pose2sim cameras, 9.7 / 8.8 cm over the floor in stance for a 0.76 m leg
+# (0.127 / 0.116; the floor at the toe landmarks, the heel landmark 3-4 cm up). With 0.09 the grounded ankles
+# stood 2.8-4.0 cm too low (feet through the floor) on all four cameras.
+ANKLE_HEIGHT_PER_LEG = 0.12  # ankle landmark over the floor per metre of leg (thigh + shin), foot flat
+
+
+def landmark_ankle_height(skeleton: Skeleton) -> float:
+    """Height (metres) of a canonical skeleton's ankles over the floor with the foot flat, where the ankles
+    are the 2D detector's ankle landmarks (grounded retargeting): ``ANKLE_HEIGHT_PER_LEG`` x thigh + shin."""
+    lengths = skeleton.bone_lengths()
+    names = skeleton.names
+    leg = np.mean([lengths[names.index(f"{side}_knee")] + lengths[names.index(f"{side}_ankle")]
+                   for side in ("left", "right")])
+    return float(ANKLE_HEIGHT_PER_LEG * leg)
 
 # H36M17 joint -> the 2D keypoint that marks it, and how much it is trusted to place the root: the rigid
 # torso (hips, shoulders) most; the limbs, whose lifted depth errs most and which swing the pose's extent,
@@ -139,10 +154,7 @@ def stature(skeleton: Skeleton) -> float:
     rest = skeleton.rest_positions()
     names = skeleton.names
     ankles = rest[[names.index("left_ankle"), names.index("right_ankle")], 2].min()
-    lengths = skeleton.bone_lengths()
-    leg = np.mean([lengths[names.index(f"{side}_knee")] + lengths[names.index(f"{side}_ankle")]
-                   for side in ("left", "right")])
-    return float(rest[names.index("head"), 2] - ankles + ANKLE_HEIGHT_PER_LEG * leg)
+    return float(rest[names.index("head"), 2] - ankles + landmark_ankle_height(skeleton))
 
 
 def scaled_skeleton(skeleton: Skeleton, height_m: float) -> tuple[Skeleton, float]:
@@ -218,6 +230,39 @@ def smooth_translation(translation: np.ndarray, fps: float, sigma_seconds: float
     return gaussian_filter1d(filled, sigma, axis=0, mode="nearest") if sigma > 0.3 else filled
 
 
+def image_roll(relative_camera: np.ndarray, translation: np.ndarray, rays: np.ndarray, weights: np.ndarray,
+               min_joints: int = 5) -> np.ndarray:
+    """The rotation about the camera ray that turns the placed pose's picture onto the keypoints'.
+
+    relative_camera: (frames, joints, 3) pose relative to the root, camera frame, metres; translation:
+    (frames, 3) its root; rays, weights: as :func:`reproject_translation`. Per frame, the angle of the
+    weighted 2D Procrustes rotation (about the weighted centroids) from the projected pose to the
+    keypoint rays; the clip's median angle (radians), applied about the mean root ray: returns the
+    (3, 3) rotation R (camera frame) to apply to the pose, p -> R p. Where the lifted pose leans
+    sideways in the picture against the keypoints (its training cameras were level and centred; the
+    pose2sim cameras are rolled 3-26 degrees and see the performer off-centre), the floor and the body's
+    vertical lean with it: this is the part of the up axis the image shows directly. Identity where
+    fewer than ``min_joints`` joints are seen in every frame.
+    """
+    absolute = np.asarray(relative_camera, dtype=np.float64) + np.asarray(translation)[:, None]
+    projected = absolute[..., :2] / np.maximum(absolute[..., 2:3], 1e-6)
+    w = np.where(np.isfinite(rays).all(axis=-1), weights, 0.0)
+    observed = np.where(np.isfinite(rays), rays, 0.0)
+    total = np.maximum(w.sum(axis=1, keepdims=True), 1e-12)
+    p = projected - (w[..., None] * projected).sum(axis=1, keepdims=True) / total[..., None]
+    o = observed - (w[..., None] * observed).sum(axis=1, keepdims=True) / total[..., None]
+    cross = (w * (p[..., 0] * o[..., 1] - p[..., 1] * o[..., 0])).sum(axis=1)
+    dot = (w * (p * o).sum(axis=-1)).sum(axis=1)
+    seen = ((w > 0).sum(axis=1) >= min_joints) & np.isfinite(translation).all(axis=1)
+    if not seen.any():
+        return np.eye(3)
+    angle = float(np.median(np.arctan2(cross[seen], dot[seen])))
+    axis = np.nanmean(translation[seen], axis=0)
+    axis = axis / max(float(np.linalg.norm(axis)), 1e-12)
+    skew = np.array([[0.0, -axis[2], axis[1]], [axis[2], 0.0, -axis[0]], [-axis[1], axis[0], 0.0]])
+    return np.eye(3) + np.sin(angle) * skew + (1 - np.cos(angle)) * skew @ skew
+
+
 # ---------------------------------------------------------------------------------------------- floor
 @dataclass(frozen=True)
 class Floor:
@@ -285,6 +330,7 @@ class RootPathWeights:
     grounded_acceleration: float = 4.0   # m/s^2 while a foot is down
     ballistic_acceleration: float = 0.8  # m/s^2 away from free fall while both feet are off the ground
     longest_flight_seconds: float = 1.0  # longer stretches without a planted foot are missed contacts, not flight
+    footprint_ray_m: float = 0.02  # a footprint away from its ankle keypoint's ray, per frame (~7 px at 4 m)
 
 
 def flight_frames(pinned: np.ndarray, longest: int) -> np.ndarray:
@@ -300,14 +346,20 @@ def flight_frames(pinned: np.ndarray, longest: int) -> np.ndarray:
 
 def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_distance: np.ndarray,
                     ankles_relative: np.ndarray, pinned: np.ndarray, ankle_level: float, fps: float,
-                    weights: RootPathWeights = RootPathWeights()) -> np.ndarray:
+                    weights: RootPathWeights = RootPathWeights(), ankle_rays: np.ndarray | None = None,
+                    camera_position: np.ndarray | None = None) -> np.ndarray:
     """The world root path (frames, 3), Z up, floor at z = 0, from planted feet and the reprojection path.
 
     reprojected: (frames, 3) root positions from reprojection, world; ray_directions: (frames, 3) unit
     camera -> root directions, world; camera_distance: (frames,) metres camera -> root;
     ankles_relative: (frames, 2, 3) ankles relative to the root, world;
     pinned: (frames, 2) bool, the frames each ankle is planted (each run of True is one footprint);
-    ankle_level: ankle height over the floor with the foot flat, metres.
+    ankle_level: ankle height over the floor with the foot flat, metres;
+    ankle_rays: (frames, 2, 3) unit world directions of the ankle keypoints' rays (NaN unknown) and
+    camera_position: (3,) the camera in the world: each footprint then lies on its ankle's ray (in
+    every frame of the footprint), so with the camera above the floor its place is where that ray meets
+    the floor, from the image row, not from the body's image size (which drifts with the pose: 49 cm
+    on sports2d's jumping jacks in place).
     Unknowns: the root in every frame and one world point per footprint; solved at once (sparse normal
     equations, banded: linear in the clip's length).
     """
@@ -348,6 +400,17 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
         add(np.array([row_count]), np.array([first_footprint + 3 * number + 2]), np.array([1.0 / weights.floor_m]))
         targets.append(np.array([ankle_level / weights.floor_m]))
         row_count += 1
+        if ankle_rays is not None and camera_position is not None:
+            seen = span[np.isfinite(ankle_rays[span, foot]).all(axis=1)]
+            if len(seen):  # footprint on its ankle's ray in each frame: P_across,t (footprint - camera) = 0
+                ray = ankle_rays[seen, foot] / np.linalg.norm(ankle_rays[seen, foot], axis=1, keepdims=True)
+                across = (np.eye(3)[None] - ray[:, :, None] * ray[:, None, :]) / weights.footprint_ray_m
+                columns = np.broadcast_to(first_footprint + 3 * number + np.arange(3), (len(seen), 3))
+                for axis in range(3):
+                    index = np.broadcast_to((row_count + np.arange(len(seen)))[:, None], (len(seen), 3))
+                    add(index, columns, across[:, axis])
+                    targets.append(across[:, axis] @ np.asarray(camera_position, dtype=np.float64))
+                    row_count += len(seen)
     # Reprojection path: M_t (r_t - q_t), M_t = P_across / s_across + d d^T / s_along.
     along = np.maximum(weights.along_ray_fraction * np.asarray(camera_distance, dtype=np.float64), 0.05)
     metric = (np.eye(3)[None] - d[:, :, None] * d[:, None, :]) / weights.across_ray_m \

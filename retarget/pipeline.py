@@ -26,7 +26,7 @@ from videopose.retarget.smoothing import DEFAULT_STRENGTH, smooth_positions, smo
 from videopose.retarget.camera_model import PinholeCamera
 from videopose.retarget.contact import ImageContactThresholds
 from videopose.retarget.grounding import DEFAULT_HEIGHT_M
-from videopose.retarget.solve import solve_animation, solve_grounded_animation
+from videopose.retarget.solve import SharedWorld, solve_animation, solve_grounded_animation
 from videopose.core.errors import VideoposeError
 from videopose.core.formats import Keypoints2D, Motion3D
 from videopose.core.progress import ProgressCallback, no_progress
@@ -88,11 +88,14 @@ def animation_contacts(animation: Animation, thresholds: ContactThresholds = Con
 
 
 def retarget_motion(motion: Motion3D, options: RetargetOptions = RetargetOptions(),
-                    progress: ProgressCallback = no_progress, *, keypoints: Keypoints2D | None = None) -> Animation:
+                    progress: ProgressCallback = no_progress, *, keypoints: Keypoints2D | None = None,
+                    world: SharedWorld | None = None) -> Animation:
     """Motion3D (camera frame, H36M17) -> Animation in the Z-up world frame, on the chosen rig.
 
     ``keypoints``: the 2D keypoints the motion was lifted from (same frames); with them the world is
     grounded in the camera (see the module docstring), without them it comes from the lifter's depth.
+    ``world`` (with ``keypoints``): the world another person of the same clip was placed in
+    (:meth:`SharedWorld.of` their animation); this performer is put on its floor, seen by its camera.
     """
     if options.smooth < 0:
         raise VideoposeError(f"smoothing strength must be 0 (off) or positive, got {options.smooth}")
@@ -104,7 +107,7 @@ def retarget_motion(motion: Motion3D, options: RetargetOptions = RetargetOptions
     grounded = keypoints is not None
     if grounded:
         animation = solve_grounded_animation(motion, keypoints, camera, options.height,
-                                             contact_thresholds=options.image_contact_thresholds)
+                                             contact_thresholds=options.image_contact_thresholds, world=world)
         grounded = "heel_contacts" in animation.extras  # False where it fell back to the lifter's depth
     else:
         animation = solve_animation(motion)

@@ -211,3 +211,36 @@ def _with_world_rotations(animation: Animation, local: np.ndarray, world: np.nda
     quats = Rotation.from_matrix(new_local.reshape(-1, 3, 3)).as_quat().reshape(frames, skeleton.num_joints, 4)
     return Animation(skeleton, make_continuous(quats), animation.root_positions, animation.fps, animation.contacts,
                      dict(animation.extras))
+
+
+CANONICAL_FOOT_PER_SHIN = 0.35  # videopose's own skeleton has no foot joint: its ankle bone lies forward this long
+
+
+def canonical_foot_offset(skeleton: Skeleton, side: str) -> np.ndarray:
+    """(3,) rest vector from a canonical ankle to the ball of its foot: forward (-Y), level, 0.35 x the shin
+    (the ankle bone of the Blender armature, ``videopose.addon.posemath.rest_bone_layout``)."""
+    shin = np.linalg.norm(skeleton.offsets[skeleton.index(f"{side}_ankle")])
+    return np.array([0.0, -CANONICAL_FOOT_PER_SHIN * shin, 0.0])
+
+
+def flatten_canonical_feet(animation: Animation) -> Animation:
+    """videopose's own skeleton with its ankle bones (the feet) turned as on a rig: flat on the floor while
+    planted and near the floor, and never with the ball of the foot under it. Joint positions are unchanged
+    (the ankles are leaves). For the canonical path (``retarget_motion`` with no rig), where
+    :func:`plant_feet` does not run."""
+    skeleton = animation.skeleton
+    frames = animation.num_frames
+    positions, world = animation.world_transforms()
+    local = Rotation.from_quat(animation.local_quats_xyzw.reshape(-1, 4)).as_matrix().reshape(frames, -1, 3, 3)
+    contacts = animation.extras.get("heel_contacts", animation.contacts)
+    blend = max(1, int(round(BLEND_SECONDS * animation.fps)))
+    ankles = [skeleton.index(f"{side}_ankle") for side in ("left", "right")]
+    level = np.percentile(positions[:, ankles, 2], 5)  # the ankle height of a foot on the floor
+    turned = {}
+    for side, (name, ankle) in enumerate(zip(("left", "right"), ankles)):
+        weight = (pin_weights(np.asarray(contacts, dtype=bool)[:, side], positions[:, ankle], blend)[0]
+                  if contacts is not None else np.zeros(frames))
+        flat = np.maximum(np.clip((level + FLAT_BELOW - positions[:, ankle, 2]) / FLAT_BELOW, 0.0, 1.0), weight)
+        turned[ankle] = _above_floor(world[:, ankle], flat, positions[:, ankle], canonical_foot_offset(skeleton, name)[None])
+    mapped = set(range(skeleton.num_joints)) - set(ankles)
+    return _with_world_rotations(animation, local, world, turned, mapped)

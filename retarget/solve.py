@@ -30,6 +30,7 @@ Everything is vectorised over frames; Python loops run over joints only.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -42,8 +43,8 @@ from videopose.core.layouts import H36M17
 from videopose.core.progress import ProgressCallback, no_progress
 from videopose.retarget.camera_model import PinholeCamera
 from videopose.retarget.contact import ImageContactThresholds, image_contacts
-from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, fit_floor, image_points, reproject_translation,
-                                          scaled_skeleton, smooth_translation, solve_root_path)
+from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
+                                          reproject_translation, scaled_skeleton, smooth_translation, solve_root_path)
 
 (PELVIS, RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE, LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, SPINE, THORAX, NECK_NOSE, HEAD,
  LEFT_SHOULDER, LEFT_ELBOW, LEFT_WRIST, RIGHT_SHOULDER, RIGHT_ELBOW, RIGHT_WRIST) = range(17)
@@ -402,10 +403,56 @@ def solve_animation(motion: Motion3D, bone_lengths: np.ndarray | None = None,
     return Animation(skeleton, quats, root, motion.fps, extras=extras)
 
 
+@dataclass(frozen=True)
+class SharedWorld:
+    """The world of one static camera that several people of a clip are placed in (``--people all``).
+
+    world_from_camera: (3, 3) rotation camera frame -> world (its last row is the floor's up, camera frame);
+    camera_position: (3,) metres, the camera in the world (world = world_from_camera @ camera + camera_position;
+    its z is the camera's height over the floor at z = 0). Read from a grounded animation with :meth:`of`.
+    """
+
+    world_from_camera: np.ndarray
+    camera_position: np.ndarray
+
+    @classmethod
+    def of(cls, animation: Animation) -> SharedWorld | None:
+        """The world a grounded animation (:func:`solve_grounded_animation`) was placed in; None where it
+        was not grounded in the camera (no planted foot: the lifter's depth)."""
+        extras = animation.extras
+        if "camera_position" not in extras or "world_from_camera" not in extras:
+            return None
+        return cls(np.asarray(extras["world_from_camera"], dtype=np.float64),
+                   np.asarray(extras["camera_position"], dtype=np.float64))
+
+    def floor(self) -> Floor:
+        """The floor plane in the camera frame (world z = 0)."""
+        return Floor(self.world_from_camera[2].copy(), float(-self.camera_position[2]), "shared floor")
+
+
+# A person put on a shared floor must come out this tall (metres) for the floor to be theirs; otherwise they
+# stand on another level (sports2d: the performer on a 2 m box, a walker on the grass), or the floor was
+# extrapolated too far to trust, and they keep the given height on a floor of their own height.
+SHARED_FLOOR_HEIGHTS_M = (1.0, 2.2)
+
+
+def floor_scale(ankles: np.ndarray, planted: np.ndarray, floor: Floor, level: float) -> float:
+    """The factor that puts planted ankles on a given floor: (frames, 2, 3) camera-frame ankles of a pose
+    placed by reprojection, (frames, 2) bool planted, ankle height ``level`` metres -> s such that the pose
+    scaled by s about the camera (which reprojects the same) rests its planted ankles ``s * level`` over the
+    floor (median over planted frames); 1.0 where nothing is planted. A person's size and distance are one
+    unknown for one camera: the shared floor fixes it (docs/grounding.md)."""
+    heights = ankles[planted] @ floor.normal - level  # floor.offset = s * heights
+    heights = heights[np.isfinite(heights) & (heights < 0)]
+    if not len(heights) or floor.offset >= 0:
+        return 1.0
+    return float(np.median(floor.offset / heights))
+
+
 def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: PinholeCamera | None = None,
                              height_m: float = DEFAULT_HEIGHT_M, bone_lengths: np.ndarray | None = None,
                              contact_thresholds: ImageContactThresholds = ImageContactThresholds(),
-                             progress: ProgressCallback = no_progress) -> Animation:
+                             progress: ProgressCallback = no_progress, world: SharedWorld | None = None) -> Animation:
     """Motion3D (camera frame) + the 2D keypoints it was lifted from -> Animation grounded in the world
     of one static camera (retarget/grounding.py): skeleton scaled to ``height_m``, root placed by
     reprojection, one floor from the planted feet, root path that keeps planted feet put.
@@ -419,6 +466,12 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     ``height_scale`` (the lifter's metres -> the performer's); ``ankle_height_m``; ``reprojection_error_m``
     (frames,); ``grounding`` (what was used). Where no foot is ever planted, warns and returns
     :func:`solve_animation`'s lifter-depth result (``grounding`` says so).
+
+    ``world``: place the performer in this world (another person's of the same clip) instead of one of
+    their own: its floor and camera are kept, the performer's height (``height_m`` only a first guess) is
+    the one that puts their planted feet on that floor (:func:`floor_scale`; ``height_m`` in the extras),
+    and their root comes from their own reprojection. Without a planted foot they keep ``height_m`` and
+    follow their reprojection (no lifter-depth fallback: they stay in the shared world).
     """
     from videopose.retarget.root import ankle_height, estimate_world_frame, world_frame_from_up
 
@@ -450,6 +503,11 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     progress(2, 5, "root by reprojection")
     points = image_points(keypoints, camera)
     translation, residual = reproject_translation(relative_camera, points.body_rays, points.body_weights)
+    # The lifted pose turned about the camera ray onto the picture (grounding.image_roll): its lean in the image
+    # is seen, not guessed; the body's vertical (the floor's prior) turns with it.
+    roll = image_roll(relative_camera, translation, points.body_rays, points.body_weights)
+    relative_camera, provisional = relative_camera @ roll.T, provisional @ roll.T
+    translation, residual = reproject_translation(relative_camera, points.body_rays, points.body_weights)
     if trajectory is not None and np.isfinite(translation[:, 2]).any():
         # The trajectory model's depth comes from its own camera guess: rescale it, then use it as a prior.
         ratio = np.nanmedian(translation[:, 2]) / max(float(np.median(trajectory[:, 2])), 1e-6)
@@ -464,20 +522,32 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     absolute = relative_camera + translation[:, None]
     feet = [LEFT_ANKLE, RIGHT_ANKLE]  # Animation.contacts order
     ankles = absolute[:, feet]
-    level = ankle_height(skeleton)
+    level = landmark_ankle_height(skeleton)  # the ankle landmark's height over the floor (grounding.py)
 
     progress(3, 5, "floor and contacts")
     up = provisional[2]  # the body's vertical: the prior where the footprints do not span the floor
     heights = ankles @ up
     above = heights - heights.min(axis=1, keepdims=True)  # first pass: "low" = the lower foot
     floor = None
-    for _ in range(2):
+    if world is not None:  # the shared floor: first the "lower foot" contacts, then the scale they imply
+        floor = world.floor()
+        heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
+        factor = floor_scale(ankles, heel, floor, level)
+        if SHARED_FLOOR_HEIGHTS_M[0] <= height_m * factor <= SHARED_FLOOR_HEIGHTS_M[1]:
+            skeleton, _ = scaled_skeleton(skeleton, height_m * factor)  # already at height_m: now times factor
+            scale, level, height_m = scale * factor, level * factor, height_m * factor
+            relative_camera, translation, ankles = relative_camera * factor, translation * factor, ankles * factor
+        elif heel.any():  # on another level (a roof, a stage): the shared up axis, their own floor height
+            floor = Floor(floor.normal, float(np.median(ankles[heel] @ floor.normal)) - level, "shared up, own level")
+        above = ankles @ floor.normal - floor.offset - level
+        heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
+    for _ in range(2 if world is None else 0):
         heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
         floor = fit_floor(ankles[heel], np.ones(int(heel.sum())), up, level)
         if not np.isfinite(floor.offset):
             break
         above = ankles @ floor.normal - floor.offset - level
-    if floor is None or not np.isfinite(floor.offset) or not heel.any():
+    if world is None and (floor is None or not np.isfinite(floor.offset) or not heel.any()):
         warnings.warn("no foot is ever planted on the floor in the 2D keypoints (the performer never touches "
                       "the ground, or sits or lies): the root path and floor come from the lifter's depth instead",
                       stacklevel=2)
@@ -487,16 +557,30 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
                          fallback.contacts, extras)
 
     progress(4, 5, "root path")
-    world_from_camera = world_frame_from_up(joints, floor.normal, fps, floor.source).world_from_camera
+    if world is None:
+        world_from_camera = world_frame_from_up(joints, floor.normal, fps, floor.source).world_from_camera
+        start = world_from_camera @ translation[0]
+        origin = np.array([-start[0], -start[1], -floor.offset])  # world = R @ camera + origin
+    else:
+        world_from_camera = world.world_from_camera
+        level_z = floor.offset + world.camera_position[2]  # this person's floor in the shared world (0: the same)
+        origin = world.camera_position - np.array([0.0, 0.0, level_z])  # solved on their floor, raised after
     rotations = np.einsum("ij,fkjl->fkil", world_from_camera @ provisional.T, rotations)
     quats = local_quaternions(rotations, skeleton.parents)
     relative_world = relative_camera @ world_from_camera.T
-    start = world_from_camera @ translation[0]
-    origin = np.array([-start[0], -start[1], -floor.offset])  # world = R @ camera + origin
     reprojected = translation @ world_from_camera.T + origin
     distance = np.linalg.norm(translation, axis=1)
     rays = translation / np.maximum(distance, 1e-9)[:, None] @ world_from_camera.T
-    root = solve_root_path(reprojected, rays, distance, relative_world[:, feet], heel, level, fps)
+    ankle_rays = np.concatenate([camera.normalized(points.foot_pixels[:, :, 0]),
+                                 np.ones(points.foot_pixels.shape[:2] + (1,))], axis=-1)
+    ankle_rays = ankle_rays / np.linalg.norm(ankle_rays, axis=-1, keepdims=True) @ world_from_camera.T
+    # Footprints on their ankles' rays only on a floor found from them: the body's vertical (the fallback) is a
+    # guess whose tilt would move every footprint along its ray (sports2d in place: 48 -> 57 cm of drift).
+    on_rays = floor.source != "body"
+    root = solve_root_path(reprojected, rays, distance, relative_world[:, feet], heel, level, fps,
+                           ankle_rays=ankle_rays if on_rays else None, camera_position=origin)
+    if world is not None:
+        root, origin = root + np.array([0.0, 0.0, level_z]), world.camera_position
     progress(5, 5, "solved")
     extras = {
         "world_from_camera": world_from_camera,
@@ -511,8 +595,11 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         "height_scale": np.array(scale),
         "ankle_height_m": np.array(level),
         "reprojection_error_m": residual,
-        "grounding": np.array("static camera: reprojection, floor from planted feet"),
+        "grounding": np.array("static camera: reprojection, floor from planted feet" if world is None else
+                              "static camera: reprojection, the shared floor of the clip (height from it)"),
     }
+    if world is not None:
+        extras["height_m"] = np.array(height_m)
     return Animation(skeleton, quats, root, fps, heel, extras=extras)
 
 

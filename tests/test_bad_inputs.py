@@ -493,6 +493,18 @@ def test_broken_keypoint_files_are_messages(work, capsys, small_checkpoint, chan
     refused(capsys, ["lift", work / "bad.npz", "-o", work / "m.npz", "--checkpoint", small_checkpoint], work, message)
 
 
+def test_an_npz_that_claims_a_huge_array_is_refused_before_reading(work, capsys, small_checkpoint):
+    import zipfile
+
+    with zipfile.ZipFile(work / "bomb.npz", "w") as archive:  # 100 bytes that claim 136 GB
+        with archive.open("keypoints.npy", "w") as member:
+            np.lib.format.write_array_header_1_0(member, {"descr": "<f4", "fortran_order": False,
+                                                         "shape": (10**9, 17, 2)})
+            member.write(b"\0" * 100)
+    refused(capsys, ["lift", work / "bomb.npz", "-o", work / "m.npz", "--checkpoint", small_checkpoint], work,
+            "unpacks to 126.7 GB")
+
+
 def test_a_npy_renamed_npz_is_a_message(work, capsys, small_checkpoint):
     np.save(work / "array.npy", np.zeros((4, 17, 2)))
     os.rename(work / "array.npy", work / "renamed.npz")
@@ -523,7 +535,10 @@ def test_an_output_that_is_a_folder_is_refused_before_any_work(work, capsys, sma
     (["retarget", "{motion}", "-o", "{work}/a.bvh", "--smooth", "inf"], "--smooth must be a number from 0 to 10"),
     (["run", "{video}", "-o", "{work}/a.bvh", "--smooth", "1e9"], "--smooth must be a number from 0 to 10"),
     (["detect", "{video}", "-o", "{work}/k.npz", "--fill-gap", "nan"], "--fill-gap must be a number"),
+    (["retarget", "{motion}", "-o", "{work}/a.bvh", "--height", "nan"], "--height must be a number from 0.5 to 2.5"),
     (["preview", "{motion}", "-o", "{work}/p.mp4", "--size", "100000"], "--size must be a number from 64 to 4320"),
+    (["preview", "{motion}", "-o", "{work}/p.png", "--rows", "100000"], "--rows must be a number from 1 to 20"),
+    (["preview", "{motion}", "-o", "{work}/p.mp4", "--azimuth", "nan"], "--azimuth must be a number"),
 ])
 def test_absurd_option_values_are_refused(work, capsys, argv, message):
     names = {"work": work, "motion": work / "clip.motion.npz", "video": work / "clip.mp4"}

@@ -79,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, Cancelled):
         print(f"videopose {args.command}: cancelled; no output was written", file=sys.stderr)
         return 130
+    except MemoryError:
+        print(f"videopose {args.command}: error: out of memory; no output was written (a shorter clip, or "
+              "a machine with more memory)", file=sys.stderr)
+        return 1
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)

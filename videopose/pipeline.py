@@ -3,6 +3,12 @@
 Intermediate files are kept next to the output (``NAME.keypoints.npz``, ``NAME.motion.npz``) and
 stamped with what they were made from, so a re-run with other retarget or export options skips
 detection and lifting.
+
+Everyone in the shot (``people="all"``): one detection finds and tracks every person; each gets their
+own files, ``.personN`` before the suffix (``NAME.person2.fbx``, ``NAME.person2.keypoints.npz``,
+``NAME.person2.motion.npz``; :func:`videopose.lifter.detect.person_path`), person 1 the main performer.
+They share one world: the main performer's (their floor and the camera), the others placed in it by their
+own reprojection (:class:`videopose.retarget.solve.SharedWorld`). ``person=N`` animates person N alone.
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ from videopose.core.fileio import check_outputs, output_lock, refuse_existing
 from videopose.core.progress import ProgressCallback, no_progress
 from videopose.core.validate import check_joint_positions
 from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+from videopose.retarget.solve import SharedWorld
 
 OUTPUT_SUFFIXES = (".fbx", ".bvh", ".blend", ".npz")
+PEOPLE_CHOICES = ("one", "all")
 PREVIEW_SUFFIXES = (".mp4", ".m4v", ".mov", ".png")
 
 # Share of the whole job each stage takes (measured on the sample clip: detection dominates).
@@ -44,6 +52,18 @@ class RunOptions:
     bvh_units_per_metre: float = 1.0    # BVH output: 1 = metres, 100 = centimetres
     reuse: bool = True                  # reuse matching intermediate files
     overwrite: bool = False
+    people: str = "one"                 # "all": everyone in the shot, one output per person
+    person: int | None = None           # only person N of everyone (numbers as the preview shows them)
+
+
+@dataclass(frozen=True)
+class PersonResult:
+    """One person's files of a ``people="all"`` run (or the chosen ``person``)."""
+
+    number: int
+    output: Path
+    keypoints_path: Path
+    motion_path: Path
 
 
 @dataclass(frozen=True)
@@ -57,12 +77,59 @@ class RunResult:
     reused: tuple[str, ...] = ()
     seconds: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()      # lines the user should read (e.g. a performer rarely found)
+    people: tuple[PersonResult, ...] = ()  # with people="all" / person=N: each person animated
 
 
 def intermediate_paths(output: Path) -> tuple[Path, Path]:
     """Where the keypoints and the motion of ``output`` are kept: beside it, named after it."""
     stem = output.name[: -len(output.suffix)] if output.suffix else output.name
     return output.with_name(f"{stem}.keypoints.npz"), output.with_name(f"{stem}.motion.npz")
+
+
+def people_mode(options: RunOptions) -> str:
+    """``"all"`` where everyone in the shot is detected (``people="all"`` or a chosen ``person``), else ``"one"``."""
+    return "all" if options.people == "all" or options.person is not None else "one"
+
+
+def detection_stamp(video: Path, people: str) -> str:
+    """What kept keypoints must carry (``extra_video_signature``) to be reused: the video's signature and
+    the people mode (one-person files keep the plain signature, so files of earlier runs stay valid)."""
+    signature = file_signature(video)
+    return signature if people == "one" else f"{signature}|people={people}"
+
+
+def person_files(output: Path, number: int, options: RunOptions) -> PersonResult:
+    """Where person ``number``'s output, kept keypoints and kept motion go: with everyone detected,
+    ``.personN`` before the suffix (``out/clip.person2.fbx``, ``out/clip.person2.keypoints.npz``,
+    ``out/clip.person2.motion.npz``), except that a chosen ``person`` writes ``output`` itself; one
+    person: ``output`` and :func:`intermediate_paths`."""
+    from videopose.lifter.detect import person_path
+
+    keypoints, motion = intermediate_paths(output)
+    if people_mode(options) == "one":
+        return PersonResult(number, output, keypoints, motion)
+    return PersonResult(number, output if options.person is not None else person_path(output, number),
+                        person_path(keypoints, number), person_path(motion, number))
+
+
+def kept_people(keypoints_path: Path, stamp: str) -> list | None:
+    """Everyone's keypoints kept by an earlier run (``person_path(keypoints_path, N)``, N = 1 to the
+    ``extra_people`` of person 1), where every file carries ``stamp``; None where any is missing or stale."""
+    from videopose.core.formats import Keypoints2D
+    from videopose.lifter.detect import person_path
+
+    people: list = []
+    count = 1
+    while len(people) < count:
+        path = person_path(keypoints_path, len(people) + 1)
+        if not path.is_file():
+            return None
+        kept = Keypoints2D.load(path)
+        if str(kept.extras.get("video_signature", "")) != stamp:
+            return None
+        count = int(kept.extras.get("people", 1)) if not people else count
+        people.append(kept)
+    return people
 
 
 def file_signature(path: Path) -> str:
@@ -141,14 +208,14 @@ def run_pipeline(
     whole run, so a second run on the same output fails at once instead of racing this one.
     """
     video_path, output_path, checkpoint_path = check_run(video, output, options)
-    keypoints_path, motion_path = intermediate_paths(output_path)
+    first = person_files(output_path, options.person or 1, options)
     preview = Path(options.preview) if options.preview is not None else None
     with contextlib.ExitStack() as locks:
-        for path in (output_path, keypoints_path, motion_path, preview):
+        for path in dict.fromkeys((output_path, first.output, first.keypoints_path, first.motion_path, preview)):
             if path is not None:
                 _make_folder(path.parent)
                 locks.enter_context(output_lock(path))
-        refuse_existing(output_path, options.overwrite)  # again, now that no other run can write it
+        refuse_existing(first.output, options.overwrite)  # again, now that no other run can write it
         return _run_stages(video_path, output_path, checkpoint_path, options, progress, on_stage)
 
 
@@ -157,6 +224,12 @@ def check_run(video: str | os.PathLike, output: str | os.PathLike,
     """The checks :func:`run_pipeline` makes before any work (none writes anything); returns the video,
     output and checkpoint paths. The CLI calls it first so that errors come before a progress bar."""
     video_path, output_path = Path(video), Path(output)
+    if options.people not in PEOPLE_CHOICES:
+        raise VideoposeError(f"--people must be one of {', '.join(PEOPLE_CHOICES)}, got {options.people!r}")
+    if options.person is not None and (isinstance(options.person, bool) or int(options.person) != options.person
+                                       or options.person < 1):
+        raise VideoposeError(f"--person N takes a person's number (1, 2, ... as the preview labels them), "
+                             f"got {options.person!r}")
     if output_path.suffix.lower() not in OUTPUT_SUFFIXES:
         raise VideoposeError(f"output must end in one of {', '.join(OUTPUT_SUFFIXES)}, got {output_path.name}")
     if video_path.is_dir():
@@ -172,14 +245,15 @@ def check_run(video: str | os.PathLike, output: str | os.PathLike,
     from videopose.lifter.checkpoint import resolve_checkpoint
 
     checkpoint_path = resolve_checkpoint(options.checkpoint)
-    keypoints_path, motion_path = intermediate_paths(output_path)
+    first = person_files(output_path, options.person or 1, options)  # the others are checked once detected
+    keypoints_path, motion_path = first.keypoints_path, first.motion_path
     inputs = {"the input video": video_path, "the lifter checkpoint": checkpoint_path}
     kept = {"the kept keypoints file": keypoints_path, "the kept motion file": motion_path}
-    check_outputs({"the output": output_path, "--preview": preview}, {**inputs, **kept}, options.overwrite)
+    check_outputs({"the output": first.output, "--preview": preview}, {**inputs, **kept}, options.overwrite)
     check_outputs(kept, inputs, overwrite=True)
     _refuse_unstamped(keypoints_path, "video_signature", options.overwrite)
     _refuse_unstamped(motion_path, "lift_signature", options.overwrite)
-    for path in (output_path, keypoints_path, motion_path, preview):
+    for path in (first.output, keypoints_path, motion_path, preview):
         if path is not None and path.parent.is_dir():
             with output_lock(path):  # another run writing it now: fail before the models load
                 pass
@@ -202,7 +276,8 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
     from videopose.core.formats import Keypoints2D, Motion3D
     from videopose.core.progress import scaled
 
-    keypoints_path, motion_path = intermediate_paths(output_path)
+    mode = people_mode(options)
+    first = person_files(output_path, options.person or 1, options)
     stage_bounds, start = {}, 0.0
     for stage, weight in _STAGE_WEIGHTS.items():
         stage_bounds[stage] = (start, start + weight)
@@ -215,53 +290,132 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
 
     reused: list[str] = []
     seconds: dict[str, float] = {}
+    notes: list[str] = []
 
     def detect():
-        from videopose.lifter.detect import detect_video
+        from videopose.lifter.detect import detect_people, detect_video
 
-        return detect_video(video_path, progress=stage_progress("detect"))
+        if mode == "one":
+            return detect_video(video_path, progress=stage_progress("detect"))
+        return detect_people(video_path, progress=stage_progress("detect"))
 
-    def lift():
-        from videopose.lifter.infer import lift_keypoints
+    def lifter(keypoints):
+        def lift():
+            from videopose.lifter.infer import lift_keypoints
 
-        return lift_keypoints(keypoints, load_checkpoint(checkpoint_path), device=options.device, flip=options.flip,
-                              progress=stage_progress("lift"))
+            return lift_keypoints(keypoints, load_checkpoint(checkpoint_path), device=options.device,
+                                  flip=options.flip, progress=stage_progress("lift"))
+        return lift
 
     began = time.perf_counter()
-    keypoints, kept = _kept_or_made(keypoints_path, Keypoints2D.load, "video_signature", file_signature(video_path),
-                                    options.reuse, detect,
-                                    check=lambda found: _check_keypoints_for_run(found, video_path.name))
-    note = _check_keypoints_for_run(keypoints, video_path.name)
+    if mode == "one":
+        keypoints, kept = _kept_or_made(first.keypoints_path, Keypoints2D.load, "video_signature",
+                                        detection_stamp(video_path, mode), options.reuse, detect,
+                                        check=lambda found: _check_keypoints_for_run(found, video_path.name))
+        note = _check_keypoints_for_run(keypoints, video_path.name)
+        notes.extend([note] if note else [])
+        everyone, chosen = [keypoints], [(first, keypoints)]
+    else:
+        everyone, kept = _kept_or_detected_people(intermediate_paths(output_path)[0], detection_stamp(video_path, mode),
+                                                  options, detect)
+        chosen = _chosen_people(everyone, output_path, options, video_path, notes)
     if kept:
         reused.append("detect")
     else:
         seconds["detect"] = time.perf_counter() - began
 
     began = time.perf_counter()
-    lift_stamp = f"{file_signature(keypoints_path)}|{file_signature(checkpoint_path)}|flip={options.flip}"
-    motion, kept = _kept_or_made(motion_path, Motion3D.load, "lift_signature", lift_stamp, options.reuse, lift,
-                                 check=lambda lifted: check_joint_positions(lifted.joints_3d, "the lifted motion"))
-    if kept:
+    motions, all_kept = [], True
+    for files, keypoints in chosen:
+        lift_stamp = f"{file_signature(files.keypoints_path)}|{file_signature(checkpoint_path)}|flip={options.flip}"
+        motion, kept = _kept_or_made(files.motion_path, Motion3D.load, "lift_signature", lift_stamp, options.reuse,
+                                     lifter(keypoints),
+                                     check=lambda lifted: check_joint_positions(lifted.joints_3d, "the lifted motion"))
+        motions.append(motion)
+        all_kept = all_kept and kept
+    if all_kept:
         reused.append("lift")
     else:
         seconds["lift"] = time.perf_counter() - began
 
     began = time.perf_counter()
     stage_progress("retarget")(0, 1)
-    animation = retarget_motion(motion, options.retarget, keypoints=grounding_keypoints(video_path, keypoints))
+    grounded = grounding_keypoints(video_path, chosen[0][1]) is not None  # one camera: judged on the performer
+    animations, world = [], None
+    for (files, keypoints), motion in zip(chosen, motions):
+        animation = retarget_motion(motion, options.retarget, keypoints=keypoints if grounded else None, world=world)
+        if world is None and len(chosen) > 1:
+            world = SharedWorld.of(animation)
+            if world is None:
+                notes.append(f"person {files.number} could not be placed in the camera's world (no planted foot, "
+                             "or a moving camera): the people do not share one floor")
+        animations.append(animation)
     seconds["retarget"] = time.perf_counter() - began
 
     began = time.perf_counter()
-    export_animation(animation, output_path, options, progress=stage_progress("export"))
+    for (files, _), animation in zip(chosen, animations):
+        export_animation(animation, files.output, options, progress=stage_progress("export"))
     seconds["export"] = time.perf_counter() - began
 
     if options.preview is not None:
         began = time.perf_counter()
-        make_preview(motion, keypoints, video_path, Path(options.preview), options, stage_progress("preview"))
+        others = [person for person in everyone if person is not chosen[0][1]]  # labelled, to pick --person N
+        make_preview(motions[0], chosen[0][1], video_path, Path(options.preview), options, stage_progress("preview"),
+                     others=others)
         seconds["preview"] = time.perf_counter() - began
     progress(1000, 1000, "done")
-    return RunResult(output_path, keypoints_path, motion_path, options.preview, motion.num_frames, motion.fps,
-                     tuple(reused), seconds, (note,) if note else ())
+    return RunResult(first.output, first.keypoints_path, first.motion_path, options.preview, motions[0].num_frames,
+                     motions[0].fps, tuple(reused), seconds, tuple(notes),
+                     tuple(files for files, _ in chosen) if mode == "all" else ())
+
+
+def _kept_or_detected_people(keypoints_path: Path, stamp: str, options: RunOptions, detect: Callable) -> tuple[list, bool]:
+    """Everyone's keypoints: the files kept at ``person_path(keypoints_path, N)`` where all carry ``stamp``
+    (:func:`kept_people`), else ``detect()`` once, each person stamped and saved (a file there that ``run``
+    did not make is refused without ``overwrite``). Returns (Keypoints2D per person, whether they were kept)."""
+    from videopose.lifter.detect import person_path
+
+    if options.reuse:
+        kept = kept_people(keypoints_path, stamp)
+        if kept is not None:
+            return kept, True
+    found = detect()
+    paths = [person_path(keypoints_path, number) for number in range(1, len(found) + 1)]
+    for path in paths:
+        _refuse_unstamped(path, "video_signature", options.overwrite)
+    stamped = [type(person)(**{**person.__dict__, "extras": {**person.extras, "video_signature": np.array(stamp)}})
+               for person in found]
+    for person, path in zip(stamped, paths):
+        person.save(path)
+    return stamped, False
+
+
+def _chosen_people(everyone: list, output: Path, options: RunOptions, video_path: Path,
+                   notes: list[str]) -> list[tuple[PersonResult, object]]:
+    """(files, keypoints) of the people to animate: person ``options.person``, or everyone found in enough
+    frames (the others are named in ``notes``; the main performer found too rarely is an error). Their
+    outputs are checked before any is written."""
+    if options.person is not None and options.person > len(everyone):
+        raise VideoposeError(
+            f"--person {options.person}: only {len(everyone)} {'person was' if len(everyone) == 1 else 'people were'} "
+            f"found in {video_path.name}; their numbers are on the preview (--preview)")
+    numbers = [options.person] if options.person is not None else list(range(1, len(everyone) + 1))
+    chosen = []
+    for number in numbers:
+        keypoints = everyone[number - 1]
+        try:
+            _check_keypoints_for_run(keypoints, f"{video_path.name} (person {number})")
+        except VideoposeError as error:
+            if number == numbers[0]:
+                raise
+            notes.append(f"person {number} not animated: {error}")
+            continue
+        chosen.append((person_files(output, number, options), keypoints))
+    check_outputs({f"person {files.number}'s output": files.output for files, _ in chosen},
+                  {"the input video": video_path}, options.overwrite)
+    for files, _ in chosen:
+        _refuse_unstamped(files.motion_path, "lift_signature", options.overwrite)
+    return chosen
 
 
 def grounding_keypoints(video_path: Path, keypoints):
@@ -298,13 +452,15 @@ def export_animation(animation, output: Path, options: RunOptions, progress: Pro
 
 
 def make_preview(motion, keypoints, video_path: Path, preview_path: Path, options: RunOptions,
-                 progress: ProgressCallback = no_progress) -> None:
-    """The video with its 2D skeleton beside the lifted 3D skeleton (.mp4), or a contact sheet (.png)."""
+                 progress: ProgressCallback = no_progress, others: list | tuple = ()) -> None:
+    """The video with its 2D skeleton beside the lifted 3D skeleton (.mp4), or a contact sheet (.png);
+    ``others``: the other people's keypoints, drawn on the video and, like the performer, labelled
+    "person N"."""
     from videopose.preview.render import render_contact_sheet, render_preview_video
 
     if preview_path.suffix.lower() == ".png":
         render_contact_sheet(motion, preview_path, video_path=video_path, keypoints=keypoints,
-                             overwrite=options.overwrite)
+                             overwrite=options.overwrite, others=others, grounding=options.retarget)
     else:
         render_preview_video(motion, preview_path, video_path=video_path, keypoints=keypoints, progress=progress,
-                             overwrite=options.overwrite)
+                             overwrite=options.overwrite, others=others, grounding=options.retarget)

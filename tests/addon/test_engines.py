@@ -99,21 +99,21 @@ def test_ue5_root_on_the_floor_and_each_preset_read_back(sample, tmp_path):
         assert upright == (preset in ("unity", "mixamo")), f"{preset}: node rotation {node['rotation']}"
 
 
-_MIXAMO_RIG = """
+_USER_RIG = """
 import numpy as np, bpy
 from pathlib import Path
 from videopose.retarget.rigs import load_rig
 from videopose.addon import headless
-folder, frames = Path(sys.argv[1]), json.loads(sys.argv[2])
-rig_preset = load_rig("mixamo")
-skeleton = rig_preset.skeleton
-rest = skeleton.rest_positions() + np.array([0.0, 0.0, 0.98])
+folder, frames, preset, turned = Path(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
+skeleton = load_rig(preset).skeleton
+rest = skeleton.rest_positions() + np.array([0.0, 0.0, 0.98 if preset == "mixamo" else 0.0])
 for obj in list(bpy.data.objects):
     bpy.data.objects.remove(obj)
 data = bpy.data.armatures.new("Armature")
 rig = bpy.data.objects.new("Armature", data)
 bpy.context.collection.objects.link(rig)
-rig.rotation_euler, rig.scale = (np.pi / 2, 0.0, 0.0), (0.01, 0.01, 0.01)   # as a Mixamo FBX arrives
+if turned:
+    rig.rotation_euler, rig.scale = (np.pi / 2, 0.0, 0.0), (0.01, 0.01, 0.01)   # as a Mixamo FBX arrives
 bpy.context.view_layer.update()
 bpy.context.view_layer.objects.active = rig
 bpy.ops.object.mode_set(mode="EDIT")
@@ -124,35 +124,60 @@ for joint, name in enumerate(skeleton.names):
     bone = data.edit_bones.new(name)
     head = (to_object @ np.append(rest[joint], 1.0))[:3]
     children = skeleton.children(joint)
-    tail = (to_object @ np.append(rest[children[0]], 1.0))[:3] if children else head + np.array([0.0, 8.0, 0.0])
+    forward = (to_object[:3, :3] @ np.array([0.0, -0.1, 0.0]))
+    tail = (to_object @ np.append(rest[children[0]], 1.0))[:3] if children and joint else head + forward
     bone.head, bone.tail, bone.roll = head.tolist(), tail.tolist(), float(rng.uniform(-3, 3))
     if skeleton.parents[joint] >= 0:
         bone.parent = bones[skeleton.parents[joint]]
     bones.append(bone)
 bpy.ops.object.mode_set(mode="OBJECT")
-result = headless.import_motion_file(folder / "clip.motion.npz", armature=rig, bone_map="mixamo")
+result = headless.import_motion_file(folder / "clip.motion.npz", armature=rig, bone_map=preset)
 matrix = np.array(rig.matrix_world)
-heads = []
+heads, rotations = [], []
 for frame in frames:
     bpy.context.scene.frame_set(result.frame_start + frame)
     heads.append([(matrix @ np.append(np.array(rig.pose.bones[n].head), 1.0))[:3].tolist() for n in skeleton.names])
-emit({"names": list(skeleton.names), "heads": heads, "start": result.frame_start})
+    rotations.append([(matrix[:3, :3] @ np.array(rig.pose.bones[n].matrix)[:3, :3]).tolist() for n in skeleton.names])
+emit({"names": list(skeleton.names), "heads": heads, "rotations": rotations, "start": result.frame_start})
 """
 
 
+def _turns_degrees(world_matrices) -> np.ndarray:
+    """(frames, bones, 3, 3) world matrices of bones (any uniform scale) -> (frames - 1, bones) angles turned."""
+    from scipy.spatial.transform import Rotation
+
+    matrices = np.array(world_matrices, dtype=np.float64)
+    matrices = matrices / np.linalg.norm(matrices, axis=-2, keepdims=True)
+    steps = matrices[1:] @ np.swapaxes(matrices[:-1], -1, -2)
+    return np.degrees(Rotation.from_matrix(steps.reshape(-1, 3, 3)).magnitude()).reshape(steps.shape[:2])
+
+
 @pytest.mark.slow
-def test_a_mixamo_rig_as_it_arrives_from_a_mixamo_fbx_follows_with_feet_on_the_floor(sample, tmp_path):
+@pytest.mark.parametrize("preset, turned", [("mixamo", True), ("ue5", False)])
+def test_a_users_rig_follows_with_feet_on_the_floor_and_no_pops(sample, tmp_path, preset, turned):
+    """A Mixamo-named rig as a Mixamo FBX arrives in Blender (rotated 90 degrees, scale 0.01, rolled bones)
+    and a UE5-named rig in its A-pose with a root bone: bone positions, feet, frame alignment, turns."""
     from videopose.core.formats import Motion3D
     from videopose.retarget.pipeline import RetargetOptions, retarget_motion
 
     folder, _ = sample
-    frames = list(range(0, 120, 7))
-    read = run_python(_MIXAMO_RIG, tmp_path / "home", args=[str(folder), json.dumps(frames)])
+    frames = list(range(120))
+    read = run_python(_USER_RIG, tmp_path / "home", args=[str(folder), json.dumps(frames), preset, "1" if turned else "0"])
     heads = np.array(read["heads"])
     names = read["names"]
-    expected = retarget_motion(Motion3D.load(folder / "clip.motion.npz"), RetargetOptions(rig="mixamo"))
+    expected = retarget_motion(Motion3D.load(folder / "clip.motion.npz"), RetargetOptions(rig=preset))
     order = [expected.skeleton.index(n) for n in names]
+    positions, world = expected.world_transforms()
     assert read["start"] == 1  # video frame 0 on Blender frame 1
-    assert heads == pytest.approx(expected.world_positions()[frames][:, order], abs=2e-4)
-    toes = [names.index(f"mixamorig:{side}{part}") for side in ("Left", "Right") for part in ("ToeBase", "Toe_End")]
-    assert heads[:, toes, 2].min() > -1e-3  # before: 14-17 cm under the floor
+    if preset == "ue5":  # the root bone on the floor under the pelvis, the pelvis where the motion puts it
+        assert np.abs(heads[:, names.index("root"), 2]).max() < 1e-4
+        keep = [i for i, n in enumerate(names) if n != "root"]
+        assert heads[:, keep] == pytest.approx(positions[frames][:, order][:, keep], abs=2e-4)
+    else:
+        assert heads == pytest.approx(positions[frames][:, order], abs=2e-4)
+    feet = [i for i, n in enumerate(names) if any(k in n for k in ("Toe", "ball_", "Foot", "foot_"))]
+    assert heads[:, feet, 2].min() > -1e-3  # before: toes 14-17 cm under the floor
+    # The keys turn each bone as the retargeted motion does, no more (no sign flips between keys).
+    turns = _turns_degrees(read["rotations"])
+    assert turns == pytest.approx(_turns_degrees(world[frames][:, order]), abs=0.05)
+    assert turns.max() < 60.0

@@ -80,12 +80,14 @@ result = headless.import_motion_file(folder / "clip.motion.npz", armature=rig)  
 channelbag = action_get_channelbag_for_slot(result.action, rig.animation_data.action_slot)
 keyed = sorted({curve.data_path.split('"')[1] for curve in channelbag.fcurves})
 matrix = np.array(rig.matrix_world)
-heads = []
+heads, ik_gaps = [], []
 for frame in frames:
     bpy.context.scene.frame_set(result.frame_start + frame)
     heads.append([(matrix @ np.append(np.array(rig.pose.bones[n].head), 1.0))[:3].tolist() for n in skeleton.names])
+    ik_gaps += [float(np.linalg.norm(np.array(rig.pose.bones[ik].head) - np.array(rig.pose.bones[fk].head)))
+                for ik, fk in (("foot_ik.L", "DEF-foot.L"), ("hand_ik.R", "DEF-hand.R"))]
 emit({"names": list(skeleton.names), "parents": list(skeleton.parents), "offsets": skeleton.offsets.tolist(),
-      "heads": heads, "keyed": keyed, "roots": sum(b.parent is None for b in rig.data.bones),
+      "heads": heads, "keyed": keyed, "roots": sum(b.parent is None for b in rig.data.bones), "ik_gap": max(ik_gaps),
       "fk": rig.pose.bones["thigh_parent.L"]["IK_FK"]})
 """
 
@@ -104,6 +106,7 @@ def test_a_generated_rigify_rig_is_driven_through_its_fk_controls(tmp_path):
     motion.save(tmp_path / "clip.motion.npz")
     read = run_python(_GENERATED_RIGIFY, tmp_path / "home", args=[str(tmp_path), json.dumps(FRAMES)])
     assert read["roots"] > 1 and read["fk"] == 1.0
+    assert read["ik_gap"] < 1e-3  # the IK controls are keyed where the feet and hands are (ready to switch to IK)
     assert {"torso", "hips", "chest", "thigh_fk.L", "shin_fk.R", "upper_arm_fk.L", "hand_fk.R"} <= set(read["keyed"])
     assert not any(name.startswith(("DEF-", "ORG-", "MCH-")) for name in read["keyed"])
     skeleton = Skeleton(tuple(read["names"]), tuple(read["parents"]), np.array(read["offsets"]))

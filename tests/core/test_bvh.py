@@ -176,3 +176,17 @@ def test_retarget_cli_writes_the_chosen_up_axis_and_units(tmp_path: Path) -> Non
     assert heights["y_m"][1] > 1.0 and np.argmax(np.abs(heights["y_m"])) == 1  # metres, Y up
     assert heights["z_cm"][2] > 100.0 and np.argmax(np.abs(heights["z_cm"])) == 2  # centimetres, Z up
     assert heights["z_cm"][2] == pytest.approx(100 * heights["y_m"][1], rel=1e-6)
+
+
+def test_run_writes_bvh_with_the_chosen_up_axis_and_units(shared_dir: Path, tmp_path: Path) -> None:
+    """``videopose run -o X.bvh --up z --units cm`` reaches the writer through RunOptions."""
+    from videopose.pipeline import RunOptions, export_animation
+
+    animation = read_bvh(shared_dir / "mocap" / "cmu" / "cc" / "003" / "003_01.bvh")
+    for name, options in (("default", RunOptions()), ("z_cm", RunOptions(bvh_up_axis="Z", bvh_units_per_metre=100.0))):
+        export_animation(animation, tmp_path / f"{name}.bvh", options)
+    default = independent_positions((tmp_path / "default.bvh").read_text(), [0])["CC_Base_Head"][0]
+    z_cm = independent_positions((tmp_path / "z_cm.bvh").read_text(), [0])["CC_Base_Head"][0]
+    head = animation.world_positions()[0, animation.skeleton.index("CC_Base_Head")]
+    np.testing.assert_allclose(default, head @ Z_UP_FROM_Y_UP, atol=1e-5)
+    np.testing.assert_allclose(z_cm, 100 * head, atol=1e-3)

@@ -41,8 +41,10 @@ def test_sampled_cameras_stay_in_their_documented_ranges(walk: np.ndarray) -> No
     assert fov.min() >= sampling.horizontal_fov_deg[0] - 1e-6 and fov.max() <= sampling.horizontal_fov_deg[1] + 1e-6
 
 
-def test_the_epoch_33_camera_no_longer_gives_huge_2d(walk: np.ndarray) -> None:
-    for seed in range(30):
+def test_a_performer_walking_past_the_camera_no_longer_gives_huge_2d(walk: np.ndarray) -> None:
+    # With the sampler of the shipped run, seeds 107, 165, 243, 257 and 258 put a camera in this walk's path
+    # (2D up to 3e16 normalised units for seed 257; the image spans about +-1).
+    for seed in (107, 165, 243, 257, 258):
         batch = synthesize(np.random.default_rng(seed), np.repeat(walk[None], 4, axis=0), DetectorNoise())
         assert np.isfinite(batch.inputs_2d).all() and np.abs(batch.inputs_2d).max() < 4, seed
 

@@ -15,7 +15,7 @@ from videopose.core.formats import Keypoints2D, Motion3D
 from videopose.core.layouts import COCO17, H36M17, MEDIAPIPE33
 from videopose.retarget.camera_model import PinholeCamera
 from videopose.retarget.contact import runs
-from videopose.retarget.grounding import reproject_translation, stature
+from videopose.retarget.grounding import ANKLE_HEIGHT_PER_LEG, reproject_translation, stature
 from videopose.retarget.pipeline import RetargetOptions, retarget_motion
 from videopose.retarget.solve import solve_grounded_animation, solve_pose
 
@@ -24,9 +24,14 @@ ANKLES = [H36M17.index("left_ankle"), H36M17.index("right_ankle")]
 
 def _scene(world: np.ndarray, fps: float = 30.0, camera_height: float = 1.3, distance: float = 5.0,
            lift_scale: float = 0.9, noise_px: float = 0.0, seed: int = 0):
-    """World joints (frames, 17, 3; Z up, floor z = 0, ankles 8 cm up when flat) -> (Motion3D as a lifter
+    """World joints (frames, 17, 3; Z up, ankles 8 cm up when flat) -> (Motion3D as a lifter
     would give it: the true pose in the camera frame at ``lift_scale`` and a trajectory whose depth wobbles
-    by 8 %; Keypoints2D: COCO17 + MediaPipe heel / foot index, projected; the truth)."""
+    by 8 %; Keypoints2D: COCO17 + MediaPipe heel / foot index, projected; the truth). The keypoints are a
+    detector's landmarks, whose ankle sits ``ANKLE_HEIGHT_PER_LEG`` x the leg over the floor (BlazePose's,
+    higher than the joint): the floor z = 0 is put that far under the flat-foot ankles."""
+    leg = np.linalg.norm(np.diff(world[0, [1, 2, 3]], axis=0), axis=-1).sum()  # right hip -> knee -> ankle
+    ankle_level = ANKLE_HEIGHT_PER_LEG * leg
+    world = world + [0.0, 0.0, ankle_level - 0.08]
     rotation = camera_from_world(12.0, 4.0, 25.0)  # camera_from_world: p_camera = rotation @ (p - centre)
     centre = world[:, 0].mean(axis=0) - distance * rotation[2]
     centre[2] = camera_height
@@ -55,7 +60,7 @@ def _scene(world: np.ndarray, fps: float = 30.0, camera_height: float = 1.3, dis
     motion = Motion3D(((joints - joints[:, :1]) * lift_scale).astype(np.float32), fps,
                       trajectory=(joints[:, 0] * 0.8 * wobble[:, None]).astype(np.float32))
     truth = {"up_camera": rotation @ [0.0, 0.0, 1.0], "camera_height": camera_height, "camera": camera,
-             "height": stature(solve_pose(world)[0])}
+             "height": stature(solve_pose(world)[0]), "ankle_level": ankle_level}
     return motion, keypoints, truth
 
 
@@ -108,7 +113,7 @@ def test_up_floor_contacts_and_distance_of_a_walk_seen_by_a_known_camera() -> No
     for foot in range(2):
         for start, stop in runs(animation.extras["heel_contacts"][:, foot]):
             assert np.linalg.norm(ankles[start:stop, foot, :2] - ankles[start, foot, :2], axis=-1).max() < 0.01
-            assert np.abs(ankles[start:stop, foot, 2] - 0.08).max() < 0.01
+            assert np.abs(ankles[start:stop, foot, 2] - truth["ankle_level"]).max() < 0.01
     travelled = np.linalg.norm(animation.root_positions[-1, :2] - animation.root_positions[0, :2])
     assert travelled == pytest.approx(np.linalg.norm(world[-1, 0, :2] - world[0, 0, :2]), rel=0.03)
 
@@ -191,3 +196,58 @@ def test_a_real_pose2sim_camera_is_upright_and_its_feet_planted(shared_dir: Path
     assert animation.contacts.mean() > 0.3  # today's lifter-depth contacts: 7 % and 6 %
     travelled = np.linalg.norm(animation.root_positions[-1, :2] - animation.root_positions[0, :2])
     assert travelled == pytest.approx(0.74, rel=0.25)
+
+
+def test_the_preview_is_grounded_with_the_users_height_and_field_of_view() -> None:
+    from videopose.preview.render import scene_from_motion
+
+    world, _ = walking_motion(60)
+    motion, keypoints, truth = _scene(world)
+    options = RetargetOptions(height=1.45, fov=60.0)
+    animation = retarget_motion(motion, options, keypoints=keypoints)
+    scene = scene_from_motion(motion, keypoints, grounding=options)
+    pelvis = scene.positions[:, H36M17.index("pelvis")]
+    assert pelvis == pytest.approx(animation.root_positions, abs=1e-6)  # one world: the export's root path
+    default = scene_from_motion(motion, keypoints).positions[:, H36M17.index("pelvis")]
+    assert np.abs(default - pelvis).max() > 0.05  # the default height and field of view place it elsewhere
+
+
+def test_the_pose_is_turned_onto_the_picture_before_the_floor_is_found() -> None:
+    """A lifter whose pose leans sideways in the picture (rolled 8 degrees about the camera ray against the
+    keypoints): the up axis follows the image, not the lifted lean."""
+    world, _ = walking_motion(150)
+    motion, keypoints, truth = _scene(world)
+    ray = np.nanmean(motion.trajectory, axis=0)
+    ray = ray / np.linalg.norm(ray)
+    from scipy.spatial.transform import Rotation
+
+    rolled = Rotation.from_rotvec(np.radians(8.0) * ray).as_matrix()
+    leaning = Motion3D((motion.joints_3d @ rolled.T).astype(np.float32), motion.fps, trajectory=motion.trajectory)
+    animation = retarget_motion(leaning, RetargetOptions(height=truth["height"], fov=60.0), keypoints=keypoints)
+    assert _angle_degrees(animation.extras["world_from_camera"][2], truth["up_camera"]) < 1.5
+
+
+def test_a_footprint_lies_where_its_ankle_ray_meets_the_floor() -> None:
+    """Root path with a reprojection depth that drifts 30 cm along the ray while the foot stays planted (its
+    ankle keypoint's ray constant): the footprint, and with it the root, stay where the ray meets the floor."""
+    from videopose.retarget.grounding import solve_root_path
+
+    frames, fps, level = 60, 30.0, 0.1
+    camera = np.array([0.0, -4.0, 1.5])
+    ankle = np.array([0.0, 0.0, level])
+    relative = np.zeros((frames, 2, 3))
+    relative[:, :, 2] = -0.9  # ankles 0.9 m under the root
+    true_root = ankle + [0.0, 0.0, 0.9]
+    direction = (true_root - camera) / np.linalg.norm(true_root - camera)
+    reprojected = true_root + np.linspace(0.0, 0.3, frames)[:, None] * direction  # drifts away along the ray
+    distance = np.linalg.norm(reprojected - camera, axis=1)
+    rays = np.repeat(direction[None], frames, axis=0)
+    ankle_ray = (ankle - camera) / np.linalg.norm(ankle - camera)
+    ankle_rays = np.repeat(ankle_ray[None, None], frames, axis=0).repeat(2, axis=1)
+    pinned = np.ones((frames, 2), dtype=bool)
+    root = solve_root_path(reprojected, rays, distance, relative, pinned, level, fps,
+                           ankle_rays=ankle_rays, camera_position=camera)
+    assert np.linalg.norm(root - root[0], axis=1).max() < 0.01  # still
+    assert np.abs(root - true_root).max() < 0.03  # where the ray meets the floor (the drift pulls a little)
+    body_size_only = solve_root_path(reprojected, rays, distance, relative, pinned, level, fps)
+    assert np.abs(body_size_only - true_root).max() > 0.1

@@ -63,3 +63,21 @@ def test_feet_stay_on_the_floor_and_planted_feet_stay_put(clips: dict[str, Motio
                 assert tilt.max() < 0.5, f"{name}: planted foot tilted {tilt.max():.1f} deg"
                 planted_frames += stop - start
     assert planted_frames > 50
+
+
+@pytest.mark.slow
+def test_canonical_feet_flattened_keep_the_ball_of_the_foot_on_the_floor(clips: dict[str, Motion3D]) -> None:
+    """videopose's own skeleton (no rig): its ankle bones are the feet; before they stayed rigid with the
+    shin and dipped 12 cm under the floor on the squats clip."""
+    from videopose.retarget.rig_feet import canonical_foot_offset, flatten_canonical_feet
+
+    for name, motion in clips.items():
+        animation = retarget_motion(motion)
+        flattened = flatten_canonical_feet(animation)
+        positions, world = flattened.world_transforms()
+        np.testing.assert_allclose(positions, animation.world_positions(), atol=1e-9)
+        names = flattened.skeleton.names
+        for side in ("left", "right"):
+            ankle = names.index(f"{side}_ankle")
+            ball = positions[:, ankle] + world[:, ankle] @ canonical_foot_offset(flattened.skeleton, side)
+            assert ball[:, 2].min() > -1e-3, f"{name}: {side} foot {ball[:, 2].min() * 100:.1f} cm under the floor"

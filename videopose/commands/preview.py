@@ -52,12 +52,15 @@ def run(args: argparse.Namespace) -> int:
     if suffix not in (".mp4", ".png"):
         raise VideoposeError(f"unknown preview type {args.output.name!r}: the output must end in .mp4 (video) or .png (contact sheet)")
     from videopose.core.fileio import check_outputs
-    from videopose.core.validate import check_preview_size
+    from videopose.core.validate import check_preview_size, check_sheet_grid, check_view
 
     check_outputs({"the output": args.output}, {"the motion file": args.motion, "--video": args.video,
                                                 "--keypoints": args.keypoints}, args.overwrite)
     if suffix == ".mp4":
         check_preview_size(args.size)
+    else:
+        check_sheet_grid(args.columns, args.rows)
+    check_view(args.azimuth, args.elevation)
     if args.video is not None and not args.video.exists():
         raise VideoposeError(f"video not found: {args.video}")
     motion = load_motion_or_animation(args.motion)

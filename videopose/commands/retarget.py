@@ -60,14 +60,15 @@ def run(args: argparse.Namespace) -> int:
     from videopose.core.formats import Keypoints2D, Motion3D
     from videopose.core.fileio import check_outputs
     from videopose.core.progress import terminal_progress
-    from videopose.core.validate import check_smooth
+    from videopose.core.validate import check_performer_height, check_smooth
 
     suffix = args.output.suffix.lower()
     if suffix not in _SUFFIXES:
         raise VideoposeError(f"output must end in .bvh or .npz (animation), got {args.output.name!r}")
-    check_outputs({"the output": args.output}, {"the motion file": args.motion, "the bone map": args.rig},
-                  args.overwrite)
+    check_outputs({"the output": args.output}, {"the motion file": args.motion, "the bone map": args.rig,
+                                                "--keypoints": args.keypoints}, args.overwrite)
     check_smooth(args.smooth)
+    check_performer_height(args.height)
     rig = load_rig(args.rig) if args.rig else None  # map errors before any work
     motion = Motion3D.load(args.motion)
     options = RetargetOptions.chosen(rig, args.smooth, not args.no_foot_lock, args.height, args.fov, args.focal_mm)

@@ -13,7 +13,10 @@ EXAMPLE = """examples:
   videopose run samples/tfjs_pose_1.mp4 -o out/clip.fbx --preview out/clip_preview.mp4
   videopose run dance.mp4 -o dance.bvh --rig mixamo --smooth 0.5
   # a second run with other retarget options reuses out/clip.keypoints.npz and out/clip.motion.npz
-  videopose run samples/tfjs_pose_1.mp4 -o out/clip_ue5.fbx --rig ue5 --fbx-preset unreal"""
+  videopose run samples/tfjs_pose_1.mp4 -o out/clip_ue5.fbx --rig ue5 --fbx-preset unreal
+  # everyone in the shot, in one world: out/two.person1.fbx, out/two.person2.fbx, ...; then person 2 alone
+  videopose run two_people.mp4 -o out/two.fbx --people all --preview out/two.mp4
+  videopose run two_people.mp4 -o out/two.fbx --person 2"""
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +37,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", default=None, help="lifter weights (default: the shipped weights)")
     parser.add_argument("--no-flip", action="store_true", help="no test-time flip augmentation (a little faster)")
     parser.add_argument("--preview", type=Path, default=None, help="PREVIEW.mp4 (video beside 3D) or PREVIEW.png")
+    parser.add_argument("--people", choices=("one", "all"), default="one",
+                        help="one: the main performer (default); all: everyone in the shot, one output per person "
+                             "(OUT.person1.fbx, OUT.person2.fbx, ...; person 1 the main performer), all in one world")
+    parser.add_argument("--person", type=int, default=None, metavar="N",
+                        help="animate only person N of everyone in the shot (numbers as the preview labels them)")
     parser.add_argument("--fbx-preset", default="blender", choices=("blender", "unity", "unreal", "mixamo"))
     add_bvh_arguments(parser)
     parser.add_argument("--no-reuse", action="store_true", help="redo detection and lifting even if kept files match")
@@ -44,7 +52,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from videopose.core.progress import terminal_progress
-    from videopose.core.validate import check_smooth
+    from videopose.core.validate import check_performer_height, check_smooth
     from videopose.pipeline import RunOptions, check_run, run_pipeline
     from videopose.retarget.pipeline import RetargetOptions
 
@@ -53,9 +61,10 @@ def run(args: argparse.Namespace) -> int:
                                         args.focal_mm), device=args.device,
         checkpoint=args.checkpoint, flip=not args.no_flip, preview=args.preview, fbx_preset=args.fbx_preset,
         bvh_up_axis=args.up.upper(), bvh_units_per_metre={"m": 1.0, "cm": 100.0}[args.units],
-        reuse=not args.no_reuse, overwrite=args.overwrite,
+        reuse=not args.no_reuse, overwrite=args.overwrite, people=args.people, person=args.person,
     )
     check_smooth(args.smooth)
+    check_performer_height(args.height)
     check_run(args.video, args.output, options)  # input errors before the progress display opens
     if args.progress_json:
         stage = {"name": "start"}
@@ -77,19 +86,24 @@ def run(args: argparse.Namespace) -> int:
                                   on_stage=lambda name: stage_bar.__setitem__("name", name))
     for warning in result.warnings:
         print(f"videopose run: warning: {warning}", file=sys.stderr)
+    people = result.people or ()
     if not args.quiet:
         reused = f" (reused: {', '.join(result.reused)})" if result.reused else ""
         timing = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.seconds.items())
-        print(f"wrote {result.output}: {result.frames} frames at {result.fps:g} fps{reused}; {timing}")
-        print(f"kept {result.keypoints_path} and {result.motion_path}")
+        written = ", ".join(str(person.output) for person in people) if people else str(result.output)
+        print(f"wrote {written}: {result.frames} frames at {result.fps:g} fps{reused}; {timing}")
+        kept = [path for person in people for path in (person.keypoints_path, person.motion_path)] if people \
+            else [result.keypoints_path, result.motion_path]
+        print(f"kept {', '.join(map(str, kept))}")
         if result.preview is not None:
             print(f"preview: {result.preview}")
     from videopose.core.formats import Keypoints2D
     from videopose.lifter.detect import describe_detection
 
-    lines, detection_warnings = describe_detection(Keypoints2D.load(result.keypoints_path))
-    if not args.quiet:
-        print("\n".join(lines))  # where the performer was lost, switched, found again or filled
-        for warning in detection_warnings:
-            print(f"videopose run: warning: {warning}", file=sys.stderr)
+    for path in [person.keypoints_path for person in people] or [result.keypoints_path]:
+        lines, detection_warnings = describe_detection(Keypoints2D.load(path))
+        if not args.quiet:
+            print("\n".join(lines))  # where each person was lost, switched, found again or filled
+            for warning in detection_warnings:
+                print(f"videopose run: warning: {warning}", file=sys.stderr)
     return 0

@@ -149,6 +149,8 @@ def _try_lock(handle: int) -> bool:
     except OSError as error:
         if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
             return False
+        if error.errno in (errno.ENOLCK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EINVAL):
+            return True  # a file system without locks (some network shares): write unlocked
         raise
 
 
@@ -300,6 +302,7 @@ def load_npz(path: PathLike, required: tuple[str, ...] = (), what: str = "file")
     if not zipfile.is_zipfile(source):
         raise VideoposeError(f"{what} {source} is not a readable .npz archive (a .npy or another file renamed?); "
                              "see docs/formats.md")
+    _refuse_oversized(source, what)
     try:
         with np.load(source, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
@@ -317,6 +320,45 @@ def load_npz(path: PathLike, required: tuple[str, ...] = (), what: str = "file")
             "see docs/formats.md for the expected keys"
         )
     return arrays
+
+
+def npz_keys(path: PathLike, what: str = "file") -> list[str]:
+    """The names of the arrays in an ``.npz`` (read from its index, nothing loaded), with one-line errors
+    for a missing, empty or non-.npz file."""
+    source = Path(path)
+    if not source.is_file():
+        raise VideoposeError(f"{what} not found: {source}")
+    try:
+        with zipfile.ZipFile(source) as archive:
+            return [name[: -len(".npy")] for name in archive.namelist() if name.endswith(".npy")]
+    except (zipfile.BadZipFile, OSError) as error:
+        raise VideoposeError(f"{what} {source} is not a readable .npz archive ({error}); see docs/formats.md") from None
+
+
+# The most an .npz may unpack to: ten hours of 60 fps keypoints with all 33 landmarks are 0.6 GB.
+MAX_NPZ_BYTES = 4 << 30
+
+
+def _refuse_oversized(source: Path, what: str) -> None:
+    """Read the arrays' headers (shape, dtype) first: a small file that unpacks to more than
+    MAX_NPZ_BYTES (a damaged or hostile archive) is refused before any memory is taken."""
+    total = 0
+    try:
+        with zipfile.ZipFile(source) as archive:
+            for member in archive.namelist():
+                if not member.endswith(".npy"):
+                    continue
+                with archive.open(member) as stream:
+                    version = np.lib.format.read_magic(stream)
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(stream)
+                total += int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError) as error:
+        raise VideoposeError(f"{what} is not a readable .npz ({type(error).__name__}: {error}): {source}") from None
+    if total > MAX_NPZ_BYTES:
+        raise VideoposeError(f"{what} {source} unpacks to {total / 2**30:,.1f} GB, more than videopose reads "
+                             f"({MAX_NPZ_BYTES / 2**30:.0f} GB): a damaged file, or a clip to split")
 
 
 # Everything a pickled dict of numpy arrays needs, and nothing that can run code: the classes are

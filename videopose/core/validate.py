@@ -26,10 +26,14 @@ KEYPOINT_MARGIN_FRAMES = 1.0
 # Joint coordinates (metres, relative to the pelvis or the floor) beyond this are not a person.
 MAX_MOTION_METRES = 1000.0
 MAX_POSE_METRES = 10.0
+# A performer's height in metres (a small child to the tallest people).
+MIN_HEIGHT_M, MAX_HEIGHT_M = 0.5, 2.5
 # Options: smoothing strength (1 = default), gap filling (seconds), preview height (pixels).
 MAX_SMOOTH = 10.0
 MAX_FILL_GAP_SECONDS = 10.0
 MIN_PREVIEW_SIZE, MAX_PREVIEW_SIZE = 64, 4320
+# Contact sheet: tiles per row and per column.
+MAX_SHEET_TILES = 20
 # A performer found in fewer frames than this is an error for `run`; fewer than the warning share, a warning.
 MIN_DETECTED_SHARE, WARN_DETECTED_SHARE = 0.2, 0.8
 
@@ -111,6 +115,11 @@ def check_smooth(strength: float | None) -> float | None:
     return None if strength is None else finite_number(strength, "--smooth", 0.0, MAX_SMOOTH)
 
 
+def check_performer_height(metres: float | None) -> float | None:
+    """The performer's height: MIN_HEIGHT_M to MAX_HEIGHT_M metres (None: the default)."""
+    return None if metres is None else finite_number(metres, "--height", MIN_HEIGHT_M, MAX_HEIGHT_M, "metres")
+
+
 def check_fill_gap(seconds: float) -> float:
     """Longest gap to fill by interpolation: 0 (never) to MAX_FILL_GAP_SECONDS seconds."""
     return finite_number(seconds, "--fill-gap", 0.0, MAX_FILL_GAP_SECONDS, "seconds")
@@ -119,6 +128,18 @@ def check_fill_gap(seconds: float) -> float:
 def check_preview_size(size: int) -> int:
     """Preview video height: MIN_PREVIEW_SIZE to MAX_PREVIEW_SIZE pixels."""
     return int(finite_number(size, "--size", MIN_PREVIEW_SIZE, MAX_PREVIEW_SIZE, "pixels"))
+
+
+def check_view(azimuth_deg: float, elevation_deg: float) -> None:
+    """Preview camera angles: finite degrees, azimuth within one turn either way, elevation below the poles."""
+    finite_number(azimuth_deg, "--azimuth", -360.0, 360.0, "degrees")
+    finite_number(elevation_deg, "--elevation", -89.0, 89.0, "degrees")
+
+
+def check_sheet_grid(columns: int, rows: int) -> None:
+    """Contact sheet grid: 1 to MAX_SHEET_TILES columns and rows."""
+    finite_number(columns, "--columns", 1, MAX_SHEET_TILES)
+    finite_number(rows, "--rows", 1, MAX_SHEET_TILES)
 
 
 def check_suffix(path: str | os.PathLike, suffixes: tuple[str, ...], what: str) -> None:

@@ -38,6 +38,7 @@ from videopose.core.formats import Keypoints2D, Motion3D
 from videopose.core.layouts import Layout, get_layout, joint_sides
 from videopose.core.progress import ProgressCallback, no_progress
 from videopose.lifter.video import iter_frames_with_times
+from videopose.retarget.pipeline import RetargetOptions
 from videopose.retarget.solve import motion_in_world
 
 _BACKGROUND_TOP_BGR = (58, 50, 44)
@@ -79,10 +80,13 @@ def video_camera_azimuth(world_from_camera: np.ndarray) -> float:
     return float(np.degrees(np.arctan2(position[0], -position[1])))
 
 
-def scene_from_motion(motion: Motion3D | Animation, keypoints: Keypoints2D | None = None) -> Scene3D:
+def scene_from_motion(motion: Motion3D | Animation, keypoints: Keypoints2D | None = None,
+                      grounding: RetargetOptions | None = None) -> Scene3D:
     """The 3D scene of a lifted motion or an animation, in the export's world frame (Z up, floor at z = 0):
     a Motion3D is placed by the retargeter's own world frame and root path (:func:`motion_in_world`),
-    grounded in the camera when the ``keypoints`` it was lifted from are given (same frame count)."""
+    grounded in the camera when the ``keypoints`` it was lifted from are given (same frame count), with
+    the camera and performer height of ``grounding`` (the retargeting options of the export; default: the
+    default height and field of view)."""
     world_from_camera = None
     if isinstance(motion, Animation):
         positions = motion.world_positions()
@@ -93,7 +97,9 @@ def scene_from_motion(motion: Motion3D | Animation, keypoints: Keypoints2D | Non
     elif isinstance(motion, Motion3D):
         layout = get_layout(motion.layout)
         same_clip = keypoints is not None and keypoints.num_frames == motion.num_frames
-        positions, world_from_camera = motion_in_world(motion, keypoints if same_clip else None)
+        options = grounding or RetargetOptions()
+        positions, world_from_camera = motion_in_world(motion, keypoints if same_clip else None,
+                                                       options.camera(keypoints) if same_clip else None, options.height)
         contacts, fps = None, motion.fps
     else:
         raise VideoposeError(f"cannot preview a {type(motion).__name__}: expected a Motion3D or an Animation")
@@ -416,9 +422,13 @@ def render_preview_video(
     size: int = 720,
     camera: OrbitCamera = OrbitCamera(),
     overwrite: bool = True,
+    others: Sequence[Keypoints2D] = (),
+    grounding: RetargetOptions | None = None,
 ) -> Path:
     """Write an .mp4: the video with its 2D skeleton (left) beside the 3D skeleton (right), ``size``
-    pixels high, at the motion's fps; returns the path.
+    pixels high, at the motion's fps; returns the path. ``others``: more people's keypoints of the clip
+    (``run --people all``), drawn on the video; with them every track is labelled "person N".
+    ``grounding``: the performer height and camera the 3D view is grounded with (:func:`scene_from_motion`).
 
     Keypoints are drawn over the video (scaled if the video was resized since detection), or on a
     grey canvas of their frame size when there is no video; with neither, the 3D view alone
@@ -432,7 +442,7 @@ def render_preview_video(
     if size < 64:
         raise VideoposeError(f"preview size must be at least 64 pixels, got {size}")
     refuse_existing(output_path, overwrite)
-    scene = scene_from_motion(motion, keypoints)
+    scene = scene_from_motion(motion, keypoints, grounding)
     total, frames, source_name = _inputs(scene, video_path, keypoints)
     view_size = size - size % 2
     view = SkeletonView(scene, view_size, view_size, camera)
@@ -457,6 +467,7 @@ def render_preview_video(
                     if keypoints is not None:
                         left = draw_skeleton_2d(left, keypoints.keypoints[index] * (keypoint_scale * scale),
                                                 keypoints.scores[index], layout)
+                        _draw_others(left, keypoints, others, index, keypoint_scale * scale)
                     draw_text_banner(left, _time_label(index, scene.fps), in_place=True)
                     picture = np.hstack([left, panel_3d])
                 else:
@@ -488,8 +499,11 @@ def render_contact_sheet(
     tile_width: int = 320,
     camera: OrbitCamera = OrbitCamera(),
     overwrite: bool = True,
+    others: Sequence[Keypoints2D] = (),
+    grounding: RetargetOptions | None = None,
 ) -> Path:
-    """Write a PNG grid of ``columns x rows`` evenly spaced frames (first to last).
+    """Write a PNG grid of ``columns x rows`` evenly spaced frames (first to last); ``others`` and
+    ``grounding`` as in :func:`render_preview_video`.
 
     Each tile is the video frame with its 2D skeleton (as in :func:`render_preview_video`) above the
     3D view at that frame, labelled with frame number and time; without video and keypoints, the 3D
@@ -502,7 +516,7 @@ def render_contact_sheet(
     if columns < 1 or rows < 1 or tile_width < 64:
         raise VideoposeError(f"contact sheet needs columns, rows >= 1 and tile_width >= 64 (got {columns}, {rows}, {tile_width})")
     refuse_existing(output_png, overwrite)
-    scene = scene_from_motion(motion, keypoints)
+    scene = scene_from_motion(motion, keypoints, grounding)
     total, frames, source_name = _inputs(scene, video_path, keypoints)
     picks = np.unique(np.round(np.linspace(0, total - 1, columns * rows)).astype(int))
     view = SkeletonView(scene, tile_width, tile_width, camera)
@@ -522,6 +536,7 @@ def render_contact_sheet(
                     if keypoints is not None:
                         tile = draw_skeleton_2d(tile, keypoints.keypoints[index] * (keypoint_scale * scale),
                                                 keypoints.scores[index], layout)
+                        _draw_others(tile, keypoints, others, index, keypoint_scale * scale)
                     video_tiles[index] = tile
                 if index >= picks[-1]:
                     break
@@ -575,6 +590,19 @@ def _label_track(image: np.ndarray, points: np.ndarray, scores: np.ndarray, labe
         cv2.putText(image, label, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), int(4 * scale), cv2.LINE_AA)
         cv2.putText(image, label, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), int(2 * scale), cv2.LINE_AA)
     return image
+
+
+def _draw_others(image: np.ndarray, keypoints: Keypoints2D, others: Sequence[Keypoints2D], frame: int,
+                 scale: float) -> None:
+    """Draw the ``others``' keypoints of ``frame`` (pixels times ``scale``) on ``image`` and, when there are
+    others, label every track with its person number (``extras["person"]``), in place."""
+    for track in others:
+        if frame < track.num_frames:
+            image[:] = draw_skeleton_2d(image, track.keypoints[frame] * scale, track.scores[frame],
+                                        _keypoint_layout(track))
+    for track in (keypoints, *others) if others else ():
+        if "person" in track.extras and frame < track.num_frames:
+            _label_track(image, track.keypoints[frame] * scale, track.scores[frame], f"person {int(track.extras['person'])}")
 
 
 def write_detection_preview(
