@@ -153,8 +153,10 @@ def _fill_nan(values: np.ndarray) -> np.ndarray:
 
 
 def _file_signature(path: Path) -> str:
-    stat = path.stat()
-    return f"{path.name}|{stat.st_size}|{int(stat.st_mtime)}"
+    """Name, size and content hash (not the modification time: a fresh checkout of ../shared keeps the cache)."""
+    from videopose.pipeline import file_signature
+
+    return file_signature(path)
 
 
 def _round(value, digits: int = 3):

@@ -237,8 +237,9 @@ def load_training_data(source: str | os.PathLike, progress=None) -> MocapDataset
         return dataset_from_bvh(path, progress)
     if not path.exists():
         raise VideoposeError(f"training data not found: {path} (give a BVH folder or a dataset .npz)")
-    with np.load(path, allow_pickle=False) as probe:
-        keys = set(probe.files)
+    from videopose.core.fileio import npz_keys
+
+    keys = set(npz_keys(path, what="training data"))
     if "positions_3d" in keys:
         return load_videopose3d_3d(path)
     return MocapDataset.load(path)

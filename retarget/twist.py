@@ -4,17 +4,18 @@ A bone's twist about its own axis is not seen in joint positions; the solver tak
 the limb bends in, which flips when a limb passes through straight (sports2d_demo, frame 166 -> 167:
 the right elbow straightens to 9 degrees and the upper arm turned 122 degrees in one frame).
 
-For each listed joint, in its parent's (already corrected) frame, the step from one frame's local
-rotation to the next is split into the minimal swing taking the bone's direction to its new direction
-(the motion the joint positions show) and a twist about the new direction. The twist steps are
-followed with at most ``max_speed_deg_s`` per second; what is held back (the lag) is caught up at that
-speed in later frames, so a flip becomes a quick turn over a few frames and a slow twist is untouched.
-Then the twist from the rest pose (swing-twist split ``L = swing @ twist`` about the rest bone
-direction) is kept within the joint's anatomical limit, wherever the bone is less than 120 degrees
-from its rest direction (fading out by 150, as that split is singular at 180). Every correction turns the bone about its own
-axis, which leaves its child where it was: joint positions do not change. A joint below a changed one
-keeps its world rotation (its local rotation takes up the difference), except leaves (ankles, wrists,
-head), which keep their local rotation and turn with their bone, as the solver meant.
+For each listed joint, in its parent's (already corrected) frame, the joint's twist from the rest
+pose (swing-twist split ``L = swing @ twist`` about the rest bone direction) is followed by one scalar
+recursion (:func:`follow_twist`): the output twist moves toward the solver's twist, kept within the
+joint's anatomical limit, by at most ``max_speed_deg_s`` per second, and always through the allowed
+range (never across the far side, where the limit is). A flip becomes a quick turn over a few frames; a
+slow twist within the limit is untouched. Where the bone is more than 120 degrees from its rest
+direction (fading out by 150, as that split is singular at 180) the twist from rest means little, and
+the output follows the solver's frame-to-frame twist (beyond the minimal swing of the bone's
+direction) instead, catching up with the solver at the same speed. Every correction turns the bone
+about its own axis, which leaves its child where it was: joint positions do not change. A joint below
+a changed one keeps its world rotation (its local rotation takes up the difference), except leaves
+(ankles, wrists, head), which keep their local rotation and turn with their bone, as the solver meant.
 """
 
 from __future__ import annotations
@@ -61,16 +62,38 @@ def twist_steps(local_matrices: np.ndarray, axis: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], signed_angles(step @ np.swapaxes(swing, -1, -2), directions[1:])])
 
 
-def twist_lag(steps: np.ndarray, max_step: float) -> np.ndarray:
-    """(frames,) twist steps (radians) -> (frames,) lag of a track that follows them by at most
-    ``max_step`` per frame. A scalar recursion (each frame's lag depends on the previous one)."""
-    lag = np.zeros(len(steps))
-    behind = 0.0
-    for frame, step in enumerate(steps.tolist()):
-        wanted = step + behind
-        behind = wanted - min(max(wanted, -max_step), max_step)
-        lag[frame] = behind
-    return lag
+def follow_twist(twist: np.ndarray, steps: np.ndarray, weights: np.ndarray, limit: float,
+                 max_step: float) -> np.ndarray:
+    """(frames,) solver twist from rest, (frames,) its frame-to-frame twist steps (radians, both wrapped to
+    (-pi, pi]) and (frames,) weights of the twist from rest (1 where it is well defined, 0 where it is not)
+    -> (frames,) corrections (radians about the bone) that make ``twist + correction`` a track that turns
+    at most ``max_step`` a frame beyond the solver's swing, heads for the solver's twist clipped to
+    ``[-limit, limit]`` where the weight is 1 (through the allowed range: a limit under pi is never crossed
+    the long way round) and for the solver's own rotation where it is 0.
+
+    A scalar recursion (each frame's correction depends on the previous one): with ``c`` the correction,
+    the output's frame step is ``steps + c[f] - c[f - 1]`` and its twist from rest ``twist + c`` (exact:
+    a turn about the rest axis adds to the twist of ``L = swing @ twist``)."""
+    wrap_goal = limit >= np.pi
+    target = twist if wrap_goal else np.clip(twist, -limit, limit)
+    correction = np.empty(len(twist))
+    correction[0] = weights[0] * (target[0] - twist[0]) if len(twist) else 0.0
+    out_prev = twist[0] + correction[0] if len(twist) else 0.0  # the output twist from rest, unwrapped
+    c_prev = correction[0] if len(twist) else 0.0
+    for frame in range(1, len(twist)):
+        step, weight = float(steps[frame]), float(weights[frame])
+        # The output twist if the correction were kept, in the representation next to the previous output.
+        kept = out_prev + step + float(_wrapped(twist[frame] + c_prev - out_prev - step))
+        toward_limit = float(target[frame]) - kept
+        if wrap_goal:
+            toward_limit = float(_wrapped(toward_limit))
+        toward_solver = -float(_wrapped(c_prev))
+        wanted = weight * toward_limit + (1.0 - weight) * toward_solver
+        change = min(max(step + wanted, -max_step), max_step) - step
+        c_prev += change
+        out_prev = kept + change
+        correction[frame] = c_prev
+    return correction
 
 
 def continuous_twist(animation: Animation, limits_deg: dict[str, float] | None = None,
@@ -98,10 +121,9 @@ def continuous_twist(animation: Animation, limits_deg: dict[str, float] | None =
             continue
         axis = offset / np.linalg.norm(offset)
         relative = np.swapaxes(parent_world, -1, -2) @ world[:, joint]
-        relative = relative @ _about(axis, -twist_lag(twist_steps(relative, axis), max_step))
-        twist = twist_angles(relative, axis)
-        limit = np.radians(limits[name])
-        relative = relative @ _about(axis, (np.clip(twist, -limit, limit) - twist) * _limit_weight(relative @ axis, axis))
+        correction = follow_twist(twist_angles(relative, axis), twist_steps(relative, axis),
+                                  _limit_weight(relative @ axis, axis), np.radians(limits[name]), max_step)
+        relative = relative @ _about(axis, correction)
         corrected = parent_world @ relative
         if np.abs(corrected - world[:, joint]).max() < 1e-12:
             continue

@@ -155,6 +155,15 @@ def test_training_data_pickles_do_not_run(tmp_path, capsys):
         assert not marker.exists(), "the pickle ran code"
 
 
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_training_data_that_is_not_an_npz_is_a_message(tmp_path, capsys, command):
+    """Before: a text file given as --data went to numpy's loader and ended in a traceback."""
+    data = tmp_path / "notes.npz"
+    data.write_text("these are my notes, not a dataset\n")
+    argv = [command, "--data", data] + (["-o", tmp_path / "run", "--epochs", "1"] if command == "train" else [])
+    refused(capsys, argv, tmp_path, "not a readable .npz")
+
+
 def test_videopose3d_keypoints_pickles_do_not_run_but_plain_ones_load(tmp_path, capsys):
     marker = tmp_path / "ran"
     evil = raw_npz(tmp_path / "data_2d_evil.npz", positions_2d=np.array({"S1": _RunsCode(marker)}, dtype=object))

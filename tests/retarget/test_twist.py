@@ -120,3 +120,18 @@ def test_twist_is_kept_within_the_joints_limit() -> None:
     angles = Rotation.from_quat(limited.local_quats_xyzw[:, 1]).as_rotvec()[:, 0]
     assert np.degrees(np.abs(angles)).max() == pytest.approx(100.0, abs=1e-6)
     np.testing.assert_allclose(limited.world_positions(), animation.world_positions(), atol=1e-12)
+
+
+def test_a_twist_held_at_its_limit_never_jumps_to_the_other_limit() -> None:
+    """Before: the solver's twist crossed 180 degrees while the output was held at +120, and the per-frame
+    clip then put it at -120 in one frame (sports2d, left shoulder, 112 degrees at frame 181 -> 182)."""
+    frames = 60
+    animation = _arm(np.linspace(100.0, 260.0, frames), np.zeros(frames))  # a slow turn through 180
+    limited = continuous_twist(animation, {"left_shoulder": 120.0})
+    turns = frame_to_frame_degrees(limited)[:, 1]
+    assert turns.max() <= MAX_TWIST_SPEED_DEG_S / 30.0 + 1e-6
+    angles = np.degrees(Rotation.from_quat(limited.local_quats_xyzw[:, 1]).as_rotvec()[:, 0])
+    assert np.abs(angles).max() <= 120.0 + 1e-6
+    # It ends on the solver's twist (260 = -100 degrees, within the limit), reached through 0, not across 180.
+    assert angles[-1] == pytest.approx(-100.0, abs=1e-6)
+    np.testing.assert_allclose(limited.world_positions(), animation.world_positions(), atol=1e-12)
