@@ -71,6 +71,11 @@ class DetectorNoise:
     drop_probability: float = 0.005  # per joint and frame: score 0, filled by interpolation
     swap_probability: float = 0.001  # per frame: start of a short left/right swap of one limb pair
     swap_frames: tuple[int, int] = (1, 6)
+    # Per sequence: one long gap (the tracker lost the person, or a limb was hidden) of ``gap_frames``
+    # frames, the whole body or one limb (equally likely), score 0 and filled by interpolation, as
+    # inference fills what the detector did not find. 0 in evaluation (the fixed set stays as it was).
+    gap_probability: float = 0.0
+    gap_frames: tuple[int, int] = (8, 45)
 
 
 NO_NOISE = DetectorNoise(jitter_scale=0.0, slow=0.0, outlier_probability=0.0, drop_probability=0.0, swap_probability=0.0)
@@ -270,11 +275,63 @@ def add_detector_noise(rng: np.random.Generator, keypoints: np.ndarray,
         offsets = rng.standard_normal((batch, frames, joints, 2)) * noise.outlier_size * size
         noisy += offsets * outliers[..., None]
     scores = np.ones((batch, frames, joints), dtype=np.float32)
+    valid = np.ones((batch, frames, joints), dtype=bool)
     if noise.drop_probability > 0:
-        valid = rng.random((batch, frames, joints)) >= noise.drop_probability
+        valid &= rng.random((batch, frames, joints)) >= noise.drop_probability
+    if noise.gap_probability > 0:
+        valid &= ~long_gaps(rng, batch, frames, noise.gap_probability, noise.gap_frames)
+    if not valid.all():
         noisy = fill_dropped(noisy, valid)
         scores[~valid] = 0.0
     return noisy, scores
+
+
+# COCO17 joints of each limb a long gap may hide (the whole body is the other case).
+_LIMBS = tuple(np.array([COCO17.index(f"{side}_{part}") for part in parts])
+               for side in ("left", "right") for parts in (("elbow", "wrist"), ("knee", "ankle")))
+
+
+def long_gaps(rng: np.random.Generator, batch: int, frames: int, probability: float,
+              gap_frames: tuple[int, int]) -> np.ndarray:
+    """-> (batch, frames, 17) bool, True inside one gap per chosen sequence (``probability`` each): a run
+    of ``gap_frames`` frames (uniform, clipped to the sequence) of the whole body or of one limb."""
+    hidden = np.zeros((batch, frames, COCO17.num_joints), dtype=bool)
+    for sequence in np.flatnonzero(rng.random(batch) < probability):
+        length = min(frames, int(rng.integers(gap_frames[0], gap_frames[1] + 1)))
+        start = int(rng.integers(0, frames - length + 1))
+        joints = slice(None) if rng.random() < 0.5 else _LIMBS[int(rng.integers(0, len(_LIMBS)))]
+        hidden[sequence, start:start + length, joints] = True
+    return hidden
+
+
+@dataclass(frozen=True)
+class BodySpin:
+    """Whole-body turns about the camera's viewing axis, for poses the mocap hardly holds: a flip or a
+    cartwheel seen from the side, a handstand. With ``probability`` a view's body (all its points) turns
+    about the axis through its pelvis parallel to the camera's optical axis, by a uniform start angle
+    plus a constant speed, uniform in +-``max_speed_deg_s`` (a back flip turns about 600 degrees/s).
+    The pelvis path is kept; 2D and 3D targets turn alike."""
+
+    probability: float = 0.1
+    max_speed_deg_s: float = 720.0
+    fps: float = 30.0
+
+
+def spin_bodies(rng: np.random.Generator, points_camera: np.ndarray, spin: BodySpin) -> np.ndarray:
+    """(batch, frames, points, 3) camera-frame points (point 0: the pelvis) -> the same with the views drawn
+    by ``spin`` turned about their pelvis, about the camera's z axis (see :class:`BodySpin`)."""
+    batch, frames = points_camera.shape[:2]
+    chosen = rng.random(batch) < spin.probability
+    start = rng.uniform(-np.pi, np.pi, batch)
+    speed = np.radians(rng.uniform(-spin.max_speed_deg_s, spin.max_speed_deg_s, batch)) / spin.fps
+    if not chosen.any():
+        return points_camera
+    angle = np.where(chosen[:, None], start[:, None] + speed[:, None] * np.arange(frames), 0.0)  # (batch, frames)
+    cos, sin = np.cos(angle)[..., None], np.sin(angle)[..., None]
+    relative = points_camera - points_camera[:, :, :1]
+    x, y = relative[..., 0], relative[..., 1]
+    turned = np.stack([cos * x - sin * y, sin * x + cos * y, relative[..., 2]], axis=-1)
+    return (turned + points_camera[:, :, :1]).astype(points_camera.dtype)
 
 
 @dataclass(frozen=True)
@@ -337,14 +394,18 @@ def _assign(old: np.ndarray, index: np.ndarray, new: np.ndarray) -> np.ndarray:
 
 
 def synthesize(rng: np.random.Generator, points_world: np.ndarray, noise: DetectorNoise = NO_NOISE,
-               sampling: CameraSampling = CameraSampling(), noise_rng: np.random.Generator | None = None) -> SyntheticBatch:
+               sampling: CameraSampling = CameraSampling(), noise_rng: np.random.Generator | None = None,
+               spin: BodySpin | None = None) -> SyntheticBatch:
     """(batch, frames, 22, 3) MOCAP_NAMES world points -> a :class:`SyntheticBatch` (one camera per sequence).
 
     Cameras are drawn from ``rng``, the detector noise from ``noise_rng`` (default: ``rng``): with a
-    separate noise stream, clean and noisy runs see the same cameras.
+    separate noise stream, clean and noisy runs see the same cameras. ``spin`` (training only) turns some
+    views' bodies about the camera's axis (:func:`spin_bodies`).
     """
     cameras = place_cameras(rng, points_world, sampling)
     points_camera = cameras.to_camera(points_world)
+    if spin is not None and spin.probability > 0:
+        points_camera = spin_bodies(rng, points_camera, spin)
     pixels = project_points(points_camera[:, :, COCO_FROM_MOCAP], cameras)
     if noise is NO_NOISE:
         noisy, scores = pixels, np.ones(pixels.shape[:3], dtype=np.float32)

@@ -46,7 +46,7 @@ from videopose.lifter.checkpoint import LifterCheckpoint, LifterConfig, build_mo
 from videopose.lifter.datasets import MocapDataset, load_training_data, split_dataset
 from videopose.lifter.losses import bone_length_loss, mpjpe_loss, reprojection_loss, weighted_mpjpe_loss
 from videopose.lifter.mocap import MOCAP_NAMES
-from videopose.lifter.synthetic import NO_NOISE, BodyAugmentation, DetectorNoise, augment_bodies, synthesize
+from videopose.lifter.synthetic import NO_NOISE, BodyAugmentation, BodySpin, DetectorNoise, augment_bodies, synthesize
 from videopose.core.errors import VideoposeError
 from videopose.core.layouts import COCO17, H36M17
 from videopose.core.progress import ProgressCallback, no_progress
@@ -92,6 +92,8 @@ class TrainConfig:
     body_augmentation: float = 0.8  # probability that a view gets new bone lengths and height (0: off)
     max_input: float = 8.0  # normalised 2D beyond this (the image spans about +-1) is refused as broken
     collapse_factor: float = 1.5  # validation this many times the best, with a near-constant output: collapse
+    spin: float = 0.0  # probability that a view's body turns about the camera axis (flips; BodySpin)
+    gaps: float = 0.0  # probability that a view has one long gap of the body or a limb (DetectorNoise.gap_probability)
 
     def lifter_config(self) -> LifterConfig:
         return LifterConfig(tuple(self.filter_widths), channels=self.channels, causal=self.causal, dropout=self.dropout)
@@ -123,17 +125,17 @@ class _Views:
     dropped_views: int = 0  # views refused because their 2D was not finite or beyond max_input
 
 
-def _noise_model(name: str, scale: float = 1.0) -> DetectorNoise:
+def _noise_model(name: str, scale: float = 1.0, gaps: float = 0.0) -> DetectorNoise:
     if name == "none":
         return NO_NOISE
     if name == "detector":
-        return DetectorNoise(jitter_scale=scale) if scale != 1.0 else DetectorNoise()
+        return DetectorNoise(jitter_scale=scale, gap_probability=gaps) if scale != 1.0 or gaps else DetectorNoise()
     raise VideoposeError(f"noise must be 'detector' or 'none', got {name!r}")
 
 
 def render_views(dataset: MocapDataset, rng: np.random.Generator, cameras_per_clip: int, noise: DetectorNoise,
                  receptive_field: int, causal_shift: int, bodies: BodyAugmentation | None = None,
-                 max_input: float = np.inf) -> _Views:
+                 max_input: float = np.inf, spin: BodySpin | None = None) -> _Views:
     """Every clip through ``cameras_per_clip`` virtual cameras -> one flat :class:`_Views`.
 
     ``bodies``: bone-length augmentation per view; views whose 2D is not finite or beyond ``max_input``
@@ -145,7 +147,7 @@ def render_views(dataset: MocapDataset, rng: np.random.Generator, cameras_per_cl
         repeated = np.repeat(clip.points[None], cameras_per_clip, axis=0)
         if bodies is not None and bodies.probability > 0:
             repeated = augment_bodies(rng, repeated, bodies)
-        batch = synthesize(rng, repeated, noise)
+        batch = synthesize(rng, repeated, noise, spin=spin)
         frames = clip.points.shape[0]
         good = (np.isfinite(batch.inputs_2d).all(axis=(1, 2, 3)) & np.isfinite(batch.poses_3d).all(axis=(1, 2, 3))
                 & (np.abs(np.nan_to_num(batch.inputs_2d, nan=np.inf)).max(axis=(1, 2, 3)) <= max_input))
@@ -429,7 +431,9 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None,
     labeled_frames = labeled_set.num_frames
     steps = config.steps_per_epoch or max(1, labeled_frames // config.batch_size)
     total_steps = steps * config.epochs
-    noise = _noise_model(config.noise, config.noise_scale)
+    noise = _noise_model(config.noise, config.noise_scale, config.gaps)
+    spin = BodySpin(probability=config.spin, fps=float(np.median([clip.fps for clip in labeled_set.clips]))) \
+        if config.spin > 0 else None
     for epoch in range(start_epoch, config.epochs):
         epoch_start = time.time()
         rng = np.random.default_rng([config.seed, epoch])
@@ -443,10 +447,10 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None,
                 model.set_bn_momentum(momentum)
                 model.train()
         labeled_views = render_views(labeled_set, rng, config.cameras_per_clip, noise, receptive_field, causal_shift,
-                                     bodies, config.max_input)
+                                     bodies, config.max_input, spin)
         use_unlabeled = config.semi and unlabeled_set.clips and epoch >= config.warmup_epochs
         unlabeled_views = render_views(unlabeled_set, rng, config.cameras_per_clip, noise, receptive_field,
-                                       causal_shift, bodies, config.max_input) if use_unlabeled else None
+                                       causal_shift, bodies, config.max_input, spin) if use_unlabeled else None
         order = rng.permutation(len(labeled_views.poses))
         sums = {"loss_pose": 0.0, "loss_trajectory": 0.0, "loss_reprojection": 0.0, "loss_bone": 0.0}
         counts = {"skipped_bad_input": 0, "skipped_nonfinite_loss": 0, "skipped_nonfinite_grad": 0,

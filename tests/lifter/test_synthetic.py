@@ -10,8 +10,8 @@ import pytest
 from videopose.core.bvh import read_bvh
 from videopose.lifter.evaluate import evaluation_views
 from videopose.lifter.mocap import MOCAP_NAMES, h36m_bone_lengths, mocap_points
-from videopose.lifter.synthetic import (NO_NOISE, BodyAugmentation, CameraSampling, DetectorNoise, augment_bodies,
-                                        place_cameras, standing_height, synthesize)
+from videopose.lifter.synthetic import (NO_NOISE, BodyAugmentation, BodySpin, CameraSampling, DetectorNoise,
+                                        augment_bodies, place_cameras, standing_height, synthesize)
 
 # The walk whose camera, in the shipped run's epoch 33, stood in the performer's path (2D of 1e6).
 WALK = "cc/005/005_17.bvh"
@@ -84,3 +84,39 @@ def test_body_augmentation_gives_new_heights_and_proportions(walk: np.ndarray) -
     assert np.linalg.norm(new[:, :, nose] - new[:, :, 9], axis=-1).max() < 0.2
     unchanged = augment_bodies(np.random.default_rng(0), points[:5], BodyAugmentation(probability=0.0))
     np.testing.assert_array_equal(unchanged, points[:5])
+
+
+def _torso_up_in_image(inputs_2d: np.ndarray) -> np.ndarray:
+    """(views, frames, 17, 2) normalised COCO17 (y down) -> (views, frames) angle (deg) of hips -> shoulders
+    from image up."""
+    hips, shoulders = inputs_2d[..., [11, 12], :].mean(axis=-2), inputs_2d[..., [5, 6], :].mean(axis=-2)
+    up = shoulders - hips
+    return np.degrees(np.arctan2(up[..., 0], -up[..., 1]))
+
+
+def test_spun_bodies_turn_upside_down_in_the_image_and_keep_their_bones(walk: np.ndarray) -> None:
+    """Issue 15: the lifter never saw a body past horizontal (the sports2d flip came out upright)."""
+    points = np.repeat(walk[None, :90], 40, axis=0)
+    plain = synthesize(np.random.default_rng(3), points)
+    spun = synthesize(np.random.default_rng(3), points, spin=BodySpin(probability=1.0))
+    assert np.abs(_torso_up_in_image(plain.inputs_2d)).max() < 60.0
+    assert (np.abs(_torso_up_in_image(spun.inputs_2d)) > 120.0).mean() > 0.2
+    bones = lambda poses: np.linalg.norm(poses[..., 1:, :] - poses[..., [0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15], :], axis=-1)  # noqa: E731
+    np.testing.assert_allclose(bones(spun.poses_3d), bones(plain.poses_3d), atol=1e-4)
+    np.testing.assert_allclose(spun.trajectory, plain.trajectory, atol=1e-5)
+
+
+def test_long_gaps_are_runs_of_dropped_frames_filled_as_inference_fills_them(walk: np.ndarray) -> None:
+    points = np.repeat(walk[None, :90], 20, axis=0)
+    batch = synthesize(np.random.default_rng(4), points, DetectorNoise(gap_probability=1.0, drop_probability=0.0))
+    dropped = batch.scores == 0
+    longest = max(np.diff(np.flatnonzero(np.diff(np.r_[0, column, 0]))).max(initial=0)
+                  for column in dropped.transpose(0, 2, 1).reshape(-1, 90).astype(int) if column.any())
+    assert dropped.any(axis=(1, 2)).all() and longest >= 8
+    # Inside a gap the input is the straight line between its ends (what videopose.lifter.infer fills).
+    view, joint = np.argwhere(dropped.any(axis=1))[0]
+    frames = np.flatnonzero(dropped[view, :, joint])
+    first, last = frames[0] - 1, frames[-1] + 1
+    if first >= 0 and last < 90:
+        steps = np.diff(batch.inputs_2d[view, first:last + 1, joint], axis=0)
+        np.testing.assert_allclose(steps, np.broadcast_to(steps[0], steps.shape), atol=1e-5)

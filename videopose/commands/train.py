@@ -46,6 +46,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup-epochs", type=int, default=1, help="supervised-only epochs before the semi terms")
     parser.add_argument("--body-augmentation", type=float, default=0.8, metavar="P",
                         help="probability that a view's performer gets new bone lengths and height (0: off)")
+    parser.add_argument("--spin", type=float, default=0.0, metavar="P",
+                        help="probability that a view's body turns about the camera axis (flips, handstands; 0: off)")
+    parser.add_argument("--gaps", type=float, default=0.0, metavar="P",
+                        help="probability that a view has one long gap (body or limb, 8-45 frames) filled as inference fills it")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     parser.add_argument("--half", action="store_true", help="store checkpoint weights as float16")
@@ -65,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         noise=args.noise, steps_per_epoch=args.steps_per_epoch, trajectory=not args.no_trajectory, semi=args.semi,
         labeled_fraction=args.labeled_fraction, warmup_epochs=args.warmup_epochs, seed=args.seed,
         threads=args.threads, half_weights=args.half, resume=args.resume, device=args.device,
-        body_augmentation=args.body_augmentation,
+        body_augmentation=args.body_augmentation, spin=args.spin, gaps=args.gaps,
     )
     with terminal_progress("training", total=1, unit="step", quiet=args.quiet) as progress:
         summary = train(config, progress=progress)
