@@ -617,6 +617,6 @@ def describe_detection(keypoints: Keypoints2D, low_percent: float = 80.0) -> tup
                      f"(gaps of {', '.join(map(str, summary['gaps']))} frames)")
     warnings = []
     if summary["detected_percent"] < low_percent:
-        warnings.append(f"the {who} was found in only {summary['detected_percent']:.0f} % of the frames: check the "
+        warnings.append(f"{'the performer' if who == 'performer' else who} was found in only {summary['detected_percent']:.0f} % of the frames: check the "
                         "preview (--preview) and the lighting/framing")
     return lines, warnings

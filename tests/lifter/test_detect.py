@@ -278,4 +278,6 @@ def test_the_summary_names_lost_switched_and_filled_frames() -> None:
     assert "frames 10-17 (gaps of 8 frames)" in text and "frames 30-32" in text and "frames 40" in text
     assert warnings == [] and detection_summary(keypoints)["gaps"] == [8]
     extras["detected"][:15] = False
-    assert "only 62 %" in describe_detection(keypoints)[1][0]
+    assert describe_detection(keypoints)[1][0].startswith("the performer was found in only 62 %")
+    extras.update(people=np.array(3), person=np.array(2))  # --people all: one track of several
+    assert describe_detection(keypoints)[1][0].startswith("person 2 was found in only 62 %")
