@@ -2,7 +2,11 @@
 
 Stages: solve (constant bone lengths, rotations, world frame, root motion; retarget/solve.py) ->
 smoothing (retarget/smoothing.py) -> foot contacts and foot locking (retarget/contact.py, retarget/ik.py)
--> transfer onto a target rig (retarget/rigs.py).
+-> twists made continuous (retarget/twist.py) and the canonical ankle bones (its feet) turned flat while
+planted and never through the floor (retarget/rig_feet.py ``flatten_canonical_feet``; neither moves a
+joint) -> transfer onto a target rig (retarget/rigs.py, which puts the rig's own feet on its floor). The
+rig transfer starts from the canonical output, so a canonical Animation file moved onto a rig later (the
+add-on's import onto a user's armature) gets exactly what ``retarget_motion`` with that rig gives.
 
 With the 2D keypoints the motion was lifted from (``keypoints=``), the world is grounded in the static
 camera that filmed it (retarget/grounding.py): the skeleton scaled to the performer's ``height``, the root
@@ -20,7 +24,8 @@ import numpy as np
 from videopose.core.animation import Animation, Skeleton
 from videopose.retarget.contact import ContactThresholds, detect_contacts
 from videopose.retarget.ik import FEET, lock_feet
-from videopose.retarget.rigs import Rig, load_rig, retarget_to_rig
+from videopose.retarget.rig_feet import flatten_canonical_feet
+from videopose.retarget.rigs import Rig, load_rig, retarget_to_rig, twist_made_continuous
 from videopose.retarget.root import ankle_height
 from videopose.retarget.smoothing import DEFAULT_STRENGTH, smooth_positions, smooth_rotations
 from videopose.retarget.camera_model import PinholeCamera
@@ -131,7 +136,8 @@ def retarget_motion(motion: Motion3D, options: RetargetOptions = RetargetOptions
     else:
         animation = Animation(animation.skeleton, animation.local_quats_xyzw, animation.root_positions,
                               animation.fps, contacts, dict(animation.extras))
-    progress(4, total, "rig transfer")
+    progress(4, total, "twist, feet and rig transfer")
+    animation = flatten_canonical_feet(twist_made_continuous(animation))  # no twist pops, feet on the floor
     if rig is not None:
         animation = retarget_to_rig(animation, rig)
     progress(total, total, "done")

@@ -15,7 +15,9 @@ feet stay in line with the forearm and shin. Local rotations follow as
 to their parent. Root translation is the source root's, scaled by the ratio of leg lengths, placed so
 the bone driven by the source root lands on it.
 
-Before the transfer the canonical motion's twists are made continuous (retarget/twist.py). After it,
+Before the transfer the canonical motion's twists are made continuous (retarget/twist.py), once: an
+Animation marked ``extras["twist_continuous"]`` (``retarget_motion``'s canonical output) is taken as it is,
+so a canonical Animation file moved onto a rig gets what ``retarget_motion`` with that rig gives. After it,
 the rig stands on its own floor (retarget/rig_feet.py): the root is raised or lowered once so a planted
 ankle stands at the rig's own ankle height over its rest sole, raised further in a frame whose lower
 ankle would be under the floor, the feet are locked again on the rig by two-bone IK, and the foot and
@@ -260,6 +262,21 @@ def _leg_length(skeleton: Skeleton, joints_of: dict[str, int]) -> float | None:
     return float(np.mean(legs)) if legs else None
 
 
+TWIST_CONTINUOUS = "twist_continuous"  # Animation.extras key: its twists were made continuous already
+
+
+def twist_made_continuous(animation: Animation) -> Animation:
+    """A canonical-skeleton Animation with its twists made continuous (retarget/twist.py: the solver's
+    twists flip where a limb passes through straight) and marked so (``extras[TWIST_CONTINUOUS]``); one
+    already marked, or on another skeleton, as it is (the twist follower is not idempotent near its
+    limits, so it runs once)."""
+    if animation.skeleton.names != CANONICAL_NAMES or bool(animation.extras.get(TWIST_CONTINUOUS, False)):
+        return animation
+    continuous = continuous_twist(animation)
+    return Animation(continuous.skeleton, continuous.local_quats_xyzw, continuous.root_positions, continuous.fps,
+                     continuous.contacts, {**continuous.extras, TWIST_CONTINUOUS: np.array(True)})
+
+
 def retarget_to_rig(animation: Animation, rig: Rig) -> Animation:
     """An Animation on the canonical (or any) source skeleton -> the same motion on ``rig``'s skeleton."""
     source = animation.skeleton
@@ -268,8 +285,7 @@ def retarget_to_rig(animation: Animation, rig: Rig) -> Animation:
         raise VideoposeError(f"rig {rig.name}: the animation's skeleton has no joints {', '.join(missing)}")
     target = rig.skeleton
     frames = animation.num_frames
-    if source.names == CANONICAL_NAMES:  # the solver's twists flip where a limb passes through straight
-        animation = continuous_twist(animation)
+    animation = twist_made_continuous(animation)
     source_positions, source_world = animation.world_transforms()
     align = alignment_rotations(source, rig)
     driven_by = {target.index(bone): source.index(joint) for bone, joint in rig.bone_map.items()}
@@ -302,7 +318,7 @@ def retarget_to_rig(animation: Animation, rig: Rig) -> Animation:
         # ... and never under it: a frame whose lower ankle would be is raised (never lowered).
         ankles = forward_kinematics(target, quats, root)[0][:, [leg.foot for leg in legs], 2]
         root[:, 2] += np.maximum(0.0, (np.array(heights) - ankles).max(axis=1))
-    extras = {key: value for key, value in animation.extras.items() if key != "bvh_end_site"}
+    extras = {key: value for key, value in animation.extras.items() if key not in ("bvh_end_site", TWIST_CONTINUOUS)}
     extras["bvh_end_site"] = np.array([name in rig.end_sites for name in target.names])
     extras["root_scale"] = np.array(scale)
     if anchor is not None and anchor != 0 and target.parents[anchor] == 0 and 0 not in driven_by:
