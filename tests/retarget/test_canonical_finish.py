@@ -39,8 +39,8 @@ def clips(shared_dir: Path) -> dict[str, tuple[Motion3D, Keypoints2D]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("grounded", [True, False], ids=["grounded", "lifter-depth"])
 def test_the_default_output_has_flat_planted_feet_no_twist_pops_and_the_same_joints(clips, grounded, monkeypatch):
-    """Before: the ball of the foot 1.5 cm (squats, grounded) to 8.9 cm (squats, lifter depth) under the floor
-    and 8 cm under a sunken ankle (sports2d), planted feet tilted with the shin, and sports2d's left upper arm
+    """Before: the ball of the foot up to 8.9 cm under the floor (squats, lifter depth) and 7.5 cm under a
+    sunken ankle (sports2d), planted feet tilted 29-61 degrees with the shin, and sports2d's left upper arm
     turned 81.5 degrees in one frame more than its positions show."""
     if "sports2d_demo" not in clips:
         pytest.skip("sports2d_demo.mp4 not in the shared data")
