@@ -30,14 +30,20 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keypoints", type=Path, default=None, metavar="KEYPOINTS.npz",
                         help="the 2D keypoints the motion was lifted from, to ground it in the camera (default: "
                              "NAME.keypoints.npz beside NAME.motion.npz, if there; without: the lifter's depth)")
+    add_grounding_arguments(parser)
+    add_bvh_arguments(parser)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+
+def add_grounding_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--height``, ``--fov`` and ``--focal-mm``: the performer and the camera the motion is grounded with
+    (shared with ``videopose run``; docs/grounding.md)."""
     parser.add_argument("--height", type=float, default=None, metavar="METRES",
                         help="the performer's height, scales the skeleton and sets the camera distance (default 1.70)")
     parser.add_argument("--fov", type=float, default=None, metavar="DEGREES",
                         help="the camera's diagonal field of view (default 70, a phone or webcam)")
     parser.add_argument("--focal-mm", type=float, default=None, metavar="MM",
                         help="or the camera's 35 mm-equivalent focal length (instead of --fov)")
-    add_bvh_arguments(parser)
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
 
 
 def add_bvh_arguments(parser: argparse.ArgumentParser) -> None:

@@ -20,19 +20,14 @@ EXAMPLE = """examples:
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    from videopose.commands.retarget import add_bvh_arguments
+    from videopose.commands.retarget import add_bvh_arguments, add_grounding_arguments
 
     parser.add_argument("video", help="video of one person (mp4, mov, avi, webm, ...)")
     parser.add_argument("-o", "--output", required=True, help="OUT.fbx | OUT.bvh | OUT.blend | OUT.npz (animation)")
-    parser.add_argument("--rig", default=None, help="rig preset (rigify, mixamo, ue5, cmu, smpl) or bone-map JSON")
+    parser.add_argument("--rig", default=None, help="rig preset (rigify, metarig, mixamo, ue5, cmu, smpl) or bone-map JSON")
     parser.add_argument("--smooth", type=float, default=None, help="rotation smoothing strength (0 = off)")
     parser.add_argument("--no-foot-lock", action="store_true", help="do not pin feet during ground contact")
-    parser.add_argument("--height", type=float, default=None, metavar="METRES",
-                        help="the performer's height, scales the skeleton and sets the camera distance (default 1.70)")
-    parser.add_argument("--fov", type=float, default=None, metavar="DEGREES",
-                        help="the camera's diagonal field of view (default 70, a phone or webcam)")
-    parser.add_argument("--focal-mm", type=float, default=None, metavar="MM",
-                        help="or the camera's 35 mm-equivalent focal length (instead of --fov)")
+    add_grounding_arguments(parser)
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where to run the lifter")
     parser.add_argument("--checkpoint", default=None, help="lifter weights (default: the shipped weights)")
     parser.add_argument("--no-flip", action="store_true", help="no test-time flip augmentation (a little faster)")
