@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import bpy
 
-RIG_PRESETS = ("rigify", "mixamo", "ue5", "cmu", "smpl")
+# The rig presets of videopose.retarget.rig_presets.PRESETS (not imported: the panel registers before the
+# project may import), with what each is.
+RIG_PRESETS = ("rigify", "metarig", "mixamo", "ue5", "cmu", "smpl")
+_RIG_DESCRIPTIONS = {
+    "rigify": "Rigify's generated rig (its DEF- bones; on a selected one, keyed through its FK controls)",
+    "metarig": "Rigify's human metarig, before Generate Rig",
+    "mixamo": "A Mixamo character (mixamorig: bones)",
+    "ue5": "Unreal Engine 5's mannequin (root bone on the floor)",
+    "cmu": "The CMU mocap BVH skeleton",
+    "smpl": "The SMPL body model's 24 joints",
+}
 FBX_PRESETS = ("blender", "unity", "unreal", "mixamo")
 
 try:  # the panel starts at the retargeter's own default (Blender reads property defaults at class creation)
@@ -13,14 +23,19 @@ except ImportError:  # the project is not importable yet: the operators report t
     _DEFAULT_SMOOTHING = 1.0
 
 
+# Kept at module level: Blender needs the strings of dynamic enum items to outlive the callback.
+_RIG_ITEMS = [("NONE", "videopose skeleton", "Videopose's own 17-joint skeleton")] + [
+    (name, name, _RIG_DESCRIPTIONS[name]) for name in RIG_PRESETS]
+_BONE_MAP_ITEMS = [("NAMES", "Same names", "Joints drive the bones of the same name")] + [
+    (name, name, f"{_RIG_DESCRIPTIONS[name]}: its bone map") for name in RIG_PRESETS]
+
+
 def _rig_items(_self, _context):
-    return [("NONE", "videopose skeleton", "Videopose's own 17-joint skeleton")] + [
-        (name, name, f"the {name} rig preset") for name in RIG_PRESETS]
+    return _RIG_ITEMS
 
 
 def _bone_map_items(_self, _context):
-    return [("NAMES", "Same names", "Joints drive the bones of the same name")] + [
-        (name, name, f"the {name} bone map") for name in RIG_PRESETS]
+    return _BONE_MAP_ITEMS
 
 
 class VIDEOPOSE_PG_settings(bpy.types.PropertyGroup):
