@@ -263,6 +263,76 @@ def image_roll(relative_camera: np.ndarray, translation: np.ndarray, rays: np.nd
     return np.eye(3) + np.sin(angle) * skew + (1 - np.cos(angle)) * skew @ skew
 
 
+# ---------------------------------------------------------------------------------------------- body vertical
+# Segments of the whole-body centre of mass on H36M17 joints: (proximal, distal, the segment's centre as a
+# fraction from proximal to distal, its share of the body mass), after de Leva (1996), rounded; the hand is
+# lumped with the forearm and the foot with the shank (H36M has neither).
+_MASS_SEGMENTS = (("neck_nose", "head", 0.5, 0.081), ("pelvis", "thorax", 0.55, 0.497),
+                  ("left_shoulder", "left_elbow", 0.58, 0.028), ("right_shoulder", "right_elbow", 0.58, 0.028),
+                  ("left_elbow", "left_wrist", 0.55, 0.022), ("right_elbow", "right_wrist", 0.55, 0.022),
+                  ("left_hip", "left_knee", 0.41, 0.100), ("right_hip", "right_knee", 0.41, 0.100),
+                  ("left_knee", "left_ankle", 0.55, 0.061), ("right_knee", "right_ankle", 0.55, 0.061))
+
+
+def centre_of_mass(joints: np.ndarray) -> np.ndarray:
+    """(frames, 17, 3) H36M17 joints -> (frames, 3) whole-body centre of mass (segment model above), metres."""
+    joints = np.asarray(joints, dtype=np.float64)
+    total = sum(share for *_, share in _MASS_SEGMENTS)
+    centre = np.zeros(joints.shape[:1] + (3,))
+    for proximal, distal, fraction, share in _MASS_SEGMENTS:
+        near, far = joints[:, H36M17.index(proximal)], joints[:, H36M17.index(distal)]
+        centre += share * (near + fraction * (far - near))
+    return centre / total
+
+
+# The centre of pressure under a planted foot sits this far (per metre of leg) in front of the ankle landmark,
+# towards the toes: the middle of heel and toe landmarks, 4.5 / 4.9 cm for a 0.76 m leg on pose2sim.
+SUPPORT_FORWARD_PER_LEG = 0.03
+
+
+def support_up(relative_camera: np.ndarray, planted: np.ndarray, min_frames: int = 5) -> np.ndarray | None:
+    """The body's vertical from balance: the centre of mass stands over the planted feet.
+
+    relative_camera: (frames, 17, 3) H36M17 pose, camera frame, metres; planted: (frames, 2) bool, the feet
+    (left, right ankle) on the floor. Returns the (3,) unit mean direction from the support point (the planted
+    ankles' mean, moved ``SUPPORT_FORWARD_PER_LEG`` x the leg forward, where the body faces) to the centre of
+    mass over the frames with a planted foot, or None with fewer than ``min_frames`` of them.
+    A body leaning over its stance foot (a leg swung out sideways, a squat with the pelvis far behind the
+    feet) keeps its centre of mass over the feet, where the mid-ankle -> pelvis line leans with the pose
+    (on pose2sim's triangulated reference: 3 degrees against 7, and 1 across the walk against 7).
+    """
+    planted = np.asarray(planted, dtype=bool)
+    weights = planted.astype(np.float64)
+    count = weights.sum(axis=1)
+    use = count > 0
+    if use.sum() < min_frames:
+        return None
+    pose = np.asarray(relative_camera, dtype=np.float64)[use]
+    index = {name: H36M17.index(name) for name in ("left_ankle", "right_ankle", "left_hip", "right_hip",
+                                                    "left_knee", "right_knee")}
+    ankles = pose[:, [index["left_ankle"], index["right_ankle"]]]
+    support = (ankles * weights[use, :, None]).sum(axis=1) / count[use, None]
+    leg = np.median(sum(np.linalg.norm(pose[:, index[f"{side}_hip"]] - pose[:, index[f"{side}_knee"]], axis=1)
+                        + np.linalg.norm(pose[:, index[f"{side}_knee"]] - pose[:, index[f"{side}_ankle"]], axis=1)
+                        for side in ("left", "right")) / 2)
+    left = pose[:, index["left_hip"]] - pose[:, index["right_hip"]]
+    centre = centre_of_mass(pose)
+
+    def mean_direction(origin: np.ndarray) -> np.ndarray:
+        direction = centre - origin
+        direction = direction / np.maximum(np.linalg.norm(direction, axis=1, keepdims=True), 1e-12)
+        mean = direction.mean(axis=0)
+        return mean / max(float(np.linalg.norm(mean)), 1e-12)
+
+    up = mean_direction(support)
+    for _ in range(2):  # the facing direction is horizontal: found against the vertical, which it moves a little
+        forward = np.cross(left, up)
+        forward = forward - (forward @ up)[:, None] * up
+        forward = forward / np.maximum(np.linalg.norm(forward, axis=1, keepdims=True), 1e-12)
+        up = mean_direction(support + SUPPORT_FORWARD_PER_LEG * leg * forward)
+    return up
+
+
 # ---------------------------------------------------------------------------------------------- floor
 @dataclass(frozen=True)
 class Floor:
@@ -273,48 +343,89 @@ class Floor:
     source: str  # "floor plane" (fitted to planted feet) or "body" (the body's vertical; fallback)
 
 
-def fit_floor(points: np.ndarray, weights: np.ndarray, prior_up: np.ndarray, level_above: float,
-              prior_spread_m: float = 0.10, max_tilt_degrees: float = 20.0, min_points: int = 8) -> Floor:
-    """(n, 3) camera-frame points resting ``level_above`` metres over the floor (ankles of planted feet),
-    (n,) weights, (3,) unit prior up -> the robust floor plane.
+_MIN_FOOTPRINTS_FOR_SPREAD = 6  # with this many footprints their own scatter about the plane says how sure they are
+_MIN_FOOTPRINT_SIGMA_M = 0.005
+_MAX_TRAVEL_SLOPE_DEGREES = 15.0  # a root travelling up or down more steeply than this changed level (no walk)
 
-    The plane minimises the weighted squared distances, re-weighted (Cauchy, 3 cm) four times; in the
-    directions the points spread less than ``prior_spread_m`` the prior up wins (a straight walk pins
-    the floor's pitch, not its roll; 10 cm: the reprojection depth of a foot is good to about that, and
-    on the four pose2sim cameras 5 cm let depth noise tilt the floor by 5 degrees). Too few points, or a
-    plane tilted more than ``max_tilt_degrees`` from the prior -> the prior up through the points' median
-    (``source`` "body"). 20 degrees: the lifter's body vertical is off by 7-25 degrees on the pose2sim
-    cameras, and a floor found 33 degrees from it (sports2d's jumping jacks, a far performer) was wrong.
+
+def fit_floor(footprints: np.ndarray, reliability: np.ndarray, prior_up: np.ndarray, level_above: float,
+              travel: np.ndarray | None = None, planted_points: np.ndarray | None = None,
+              footprint_sigma_m: float = 0.05, prior_sigma_degrees: float = 4.0, max_tilt_degrees: float = 20.0) -> Floor:
+    """(n, 3) camera-frame footprints resting ``level_above`` metres over the floor (the median ankle of each
+    run of planted frames, :func:`footprint_centres`), (n,) their reliability in [0, 1], (3,) unit prior up
+    -> the floor plane.
+
+    One weighted least squares on the normal (the smallest eigenvector of its information matrix): each
+    footprint's height over the plane (relative to their weighted mean) is known to ``footprint_sigma_m``
+    (a footprint's depth along its camera ray errs by ~3 % (10 cm at 3.5 m), about half of it vertical);
+    ``travel``, (3,) the root's displacement over the clip, lies along the floor unless it climbs more than 15
+    degrees against the prior (a jump down from a box) (its height change known
+    to sqrt(2) x the same; with 6 or more footprints that spread is their own scatter about the plane, 5 mm
+    to ``footprint_sigma_m``); and the normal is within ``prior_sigma_degrees`` of the prior (the body's
+    vertical, :func:`support_up`: 1-5 degrees off on pose2sim). The level: the median height of
+    ``planted_points`` (m, 3), every planted frame's ankle (default: the footprints). Footprints rather than every planted
+    frame: a footprint's frames scatter along its camera ray (the reprojection depth's noise), and a plane
+    through that scatter contains the ray, which made the floor 4-6 degrees too level seen from a camera
+    looking down (pose2sim) and the squats' floor 18 degrees off. Then re-weighted (Cauchy, 3 cm) four
+    times. Fewer than two footprints, or a normal more than ``max_tilt_degrees`` from the prior -> the
+    prior through the footprints' median (``source`` "body"; 20 degrees: a floor found 33 degrees from the
+    body on sports2d's jumping jacks, a far performer, was wrong).
     """
     prior_up = np.asarray(prior_up, dtype=np.float64) / np.linalg.norm(prior_up)
-    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
-    weights = np.asarray(weights, dtype=np.float64).reshape(-1)
-    good = np.isfinite(points).all(axis=1) & (weights > 0)
-    points, weights = points[good], weights[good]
+    footprints = np.asarray(footprints, dtype=np.float64).reshape(-1, 3)
+    reliability = np.asarray(reliability, dtype=np.float64).reshape(-1)
+    good = np.isfinite(footprints).all(axis=1) & (reliability > 0)
+    footprints, reliability = footprints[good], reliability[good]
 
-    def level(normal: np.ndarray, w: np.ndarray) -> float:
-        heights = points @ normal
-        order = np.argsort(heights)
-        cumulative = np.cumsum(w[order])
-        return float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)]) - level_above
+    if planted_points is None:
+        planted_points = footprints
+    planted_points = np.asarray(planted_points, dtype=np.float64).reshape(-1, 3)
+    planted_points = planted_points[np.isfinite(planted_points).all(axis=1)]
 
-    if len(points) < min_points:
-        offset = level(prior_up, weights) if len(points) else float("nan")
-        return Floor(prior_up, offset, "body")
-    normal, robust = prior_up, np.ones(len(points))
+    def level(normal: np.ndarray) -> float:
+        return float(np.median(planted_points @ normal)) - level_above if len(planted_points) else float("nan")
+
+    if len(footprints) < 2:
+        return Floor(prior_up, level(prior_up), "body")
+    prior_information = (np.eye(3) - np.outer(prior_up, prior_up)) / np.radians(prior_sigma_degrees) ** 2
+    travel_information = np.zeros((3, 3))
+    if travel is not None and np.isfinite(travel).all() and \
+            abs(travel @ prior_up) <= np.sin(np.radians(_MAX_TRAVEL_SLOPE_DEGREES)) * np.linalg.norm(travel):
+        travel_information = np.outer(travel, travel) / (2 * footprint_sigma_m**2)
+    # Start from the prior, loosely robust about the footprints' median height (another level's footprints, a
+    # box jumped down from, count little from the start), then 3 cm.
+    heights = footprints @ prior_up
+    robust = 1.0 / (1.0 + ((heights - np.median(heights)) / 0.15) ** 2)
+    normal, sigma = prior_up, footprint_sigma_m
     for _ in range(5):
-        w = weights * robust
-        centre = (w[:, None] * points).sum(axis=0) / w.sum()
-        centred = points - centre
-        covariance = (w[:, None] * centred).T @ centred / w.sum()
-        regularised = covariance + prior_spread_m**2 * (np.eye(3) - np.outer(prior_up, prior_up))
-        normal = np.linalg.eigh(regularised)[1][:, 0]
+        w = reliability * robust
+        centred = footprints - (w[:, None] * footprints).sum(axis=0) / w.sum()
+        information = (w[:, None] * centred).T @ centred / sigma**2 + travel_information * (footprint_sigma_m / sigma) ** 2 \
+            + prior_information
+        normal = np.linalg.eigh(information)[1][:, 0]
         normal = normal if normal @ prior_up >= 0 else -normal
-        distance = centred @ normal
-        robust = 1.0 / (1.0 + (distance / 0.03) ** 2)
+        residual = centred @ normal
+        robust = 1.0 / (1.0 + (residual / 0.03) ** 2)
+        if len(footprints) >= _MIN_FOOTPRINTS_FOR_SPREAD:  # enough of them to tell how well they are placed
+            spread = np.sqrt((w * residual**2).sum() / w.sum() * len(footprints) / (len(footprints) - 3))
+            sigma = float(np.clip(spread, _MIN_FOOTPRINT_SIGMA_M, footprint_sigma_m))
     if np.degrees(np.arccos(np.clip(normal @ prior_up, -1.0, 1.0))) > max_tilt_degrees:
-        return Floor(prior_up, level(prior_up, weights), "body")
-    return Floor(normal, level(normal, weights * robust), "floor plane")
+        return Floor(prior_up, level(prior_up), "body")
+    return Floor(normal, level(normal), "floor plane")
+
+
+def footprint_centres(ankles: np.ndarray, planted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(frames, feet, 3) ankle positions and (frames, feet) bool planted -> ((footprints, 3) the median
+    position of each run of planted frames, (footprints,) its number of frames)."""
+    centres, counts = [], []
+    for foot in range(planted.shape[1]):
+        for start, stop in runs(planted[:, foot]):
+            path = ankles[start:stop, foot]
+            path = path[np.isfinite(path).all(axis=1)]
+            if len(path):
+                centres.append(np.median(path, axis=0))
+                counts.append(len(path))
+    return np.reshape(centres, (-1, 3)), np.asarray(counts, dtype=np.float64)
 
 
 # ---------------------------------------------------------------------------------------------- root path

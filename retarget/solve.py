@@ -44,7 +44,8 @@ from videopose.core.progress import ProgressCallback, no_progress
 from videopose.retarget.camera_model import PinholeCamera
 from videopose.retarget.contact import ImageContactThresholds, image_contacts
 from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
-                                          reproject_translation, scaled_skeleton, smooth_translation, solve_root_path)
+                                          reproject_translation, scaled_skeleton, smooth_translation, solve_root_path,
+                                          support_up, footprint_centres)
 
 (PELVIS, RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE, LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, SPINE, THORAX, NECK_NOSE, HEAD,
  LEFT_SHOULDER, LEFT_ELBOW, LEFT_WRIST, RIGHT_SHOULDER, RIGHT_ELBOW, RIGHT_WRIST) = range(17)
@@ -68,6 +69,12 @@ _THORAX_CHILDREN = (NECK_NOSE, LEFT_SHOULDER, RIGHT_SHOULDER)
 # Bend (sine of the angle between the two limb bones) below which the hinge axis is not trusted at all,
 # and above which it is trusted fully.
 _STRAIGHT_SIN = np.sin(np.radians(8.0))
+# Grounding (solve_grounded_animation): a footprint held this long counts fully in the floor (a shorter one is a
+# foot barely down, its place less sure); the root's travel over the clip is measured between the means of
+# its first and last this many seconds.
+FULL_FOOTPRINT_SECONDS = 0.3
+TRAVEL_END_SECONDS = 0.2
+CONTACT_FLOOR_TOLERANCE_M = 0.05  # see ankle_heights_for_contacts
 _BENT_SIN = np.sin(np.radians(25.0))
 
 
@@ -436,6 +443,16 @@ class SharedWorld:
 SHARED_FLOOR_HEIGHTS_M = (1.0, 2.2)
 
 
+def ankle_heights_for_contacts(heights: np.ndarray, tolerance_m: float = CONTACT_FLOOR_TOLERANCE_M) -> np.ndarray:
+    """(frames, 2) ankle heights over their flat-foot level on the floor, metres -> the heights the contacts read:
+    relative to the lower foot while it is within ``tolerance_m`` of the floor (h - min(lower, tolerance)).
+    The reprojection depth errs with the pose (squats: the ankles swing +-10-15 cm about the floor as the body
+    folds, along the camera ray), the same for both feet: within the tolerance the lower foot counts as down and
+    the other foot as high as it is above it; a lower foot higher than that is off the floor (a jump)."""
+    lower = np.min(heights, axis=1, keepdims=True)
+    return heights - np.minimum(lower, tolerance_m)
+
+
 def floor_scale(ankles: np.ndarray, planted: np.ndarray, floor: Floor, level: float) -> float:
     """The factor that puts planted ankles on a given floor: (frames, 2, 3) camera-frame ankles of a pose
     placed by reprojection, (frames, 2) bool planted, ankle height ``level`` metres -> s such that the pose
@@ -526,6 +543,8 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
 
     progress(3, 5, "floor and contacts")
     up = provisional[2]  # the body's vertical: the prior where the footprints do not span the floor
+    ends = max(1, int(round(TRAVEL_END_SECONDS * fps)))
+    travel = translation[-ends:].mean(axis=0) - translation[:ends].mean(axis=0)  # the root moves along the floor
     heights = ankles @ up
     above = heights - heights.min(axis=1, keepdims=True)  # first pass: "low" = the lower foot
     floor = None
@@ -543,10 +562,14 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
     for _ in range(2 if world is None else 0):
         heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
-        floor = fit_floor(ankles[heel], np.ones(int(heel.sum())), up, level)
+        balance = support_up(relative_camera, heel | toe)
+        prior = up if balance is None else balance
+        centres, counts = footprint_centres(ankles, heel)
+        floor = fit_floor(centres, np.minimum(counts / (FULL_FOOTPRINT_SECONDS * fps), 1.0), prior, level, travel,
+                          planted_points=ankles[heel])
         if not np.isfinite(floor.offset):
             break
-        above = ankles @ floor.normal - floor.offset - level
+        above = ankle_heights_for_contacts(ankles @ floor.normal - floor.offset - level)
     if world is None and (floor is None or not np.isfinite(floor.offset) or not heel.any()):
         warnings.warn("no foot is ever planted on the floor in the 2D keypoints (the performer never touches "
                       "the ground, or sits or lies): the root path and floor come from the lifter's depth instead",
