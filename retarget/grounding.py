@@ -285,8 +285,9 @@ def centre_of_mass(joints: np.ndarray) -> np.ndarray:
     return centre / total
 
 
-# The centre of pressure under a planted foot sits this far (per metre of leg) in front of the ankle landmark,
-# towards the toes: the middle of heel and toe landmarks, 4.5 / 4.9 cm for a 0.76 m leg on pose2sim.
+# The centre of pressure under a planted foot sits in front of the ankle landmark, towards the toes: the middle of
+# heel and toe landmarks is 4.5 / 4.9 cm ahead for a 0.76 m leg on pose2sim (0.06 per metre of leg). Half of it:
+# the lifted pose's own lean along the camera ray pulls the other way on pose2sim (docs/grounding.md, limits).
 SUPPORT_FORWARD_PER_LEG = 0.03
 
 
