@@ -31,6 +31,7 @@ from videopose.retarget.ik import pin_weights, soft_reach, swing_matrices, two_b
 
 FLAT_BELOW = 0.10  # m: an ankle this close to its flat-foot height has its foot (partly) flat on the floor
 BLEND_SECONDS = 0.12  # easing of the pins, as the canonical foot lock's default
+MAX_DROP = 0.15  # of the leg's length: the most the root is lowered for a pinned ankle to be reached
 _Z = np.array([0.0, 0.0, 1.0])
 
 
@@ -105,11 +106,14 @@ def plant_feet(animation: Animation, legs: list[Leg], mapped: set[int], heights:
             weight, pin = np.zeros(frames), ankle.copy()
         targets.append(ankle + weight[:, None] * (pin - ankle))
         weights.append(weight)
-        # A pinned ankle the straight leg cannot reach (other proportions than the source's) lowers the root.
+        # A pinned ankle the straight leg cannot reach (other proportions than the source's) lowers the root,
+        # by at most MAX_DROP of the leg: a pin left behind by a fast step (as it eases out) is not followed
+        # down to the floor (sports2d: the root fell 45 cm in one frame), the soft reach lets that foot go.
         reach = _REACH * _chain_length(rest, leg)
         across = np.linalg.norm(targets[-1][:, :2] - positions[:, leg.thigh, :2], axis=-1)
         highest = targets[-1][:, 2] + np.sqrt(np.maximum(reach**2 - across**2, 0.0))
-        drop = np.maximum(drop, weight * np.maximum(positions[:, leg.thigh, 2] - highest, 0.0))
+        needed = np.minimum(np.maximum(positions[:, leg.thigh, 2] - highest, 0.0), MAX_DROP * _chain_length(rest, leg))
+        drop = np.maximum(drop, weight * needed)
     root = animation.root_positions.copy()
     root[:, 2] -= drop
     positions = positions - np.stack([np.zeros(frames), np.zeros(frames), drop], axis=1)[:, None]

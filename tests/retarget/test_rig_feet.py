@@ -81,3 +81,36 @@ def test_canonical_feet_flattened_keep_the_ball_of_the_foot_on_the_floor(clips: 
             ankle = names.index(f"{side}_ankle")
             ball = positions[:, ankle] + world[:, ankle] @ canonical_foot_offset(flattened.skeleton, side)
             assert ball[:, 2].min() > -1e-3, f"{name}: {side} foot {ball[:, 2].min() * 100:.1f} cm under the floor"
+
+
+def test_a_pin_left_behind_by_a_fast_step_does_not_pull_the_root_down() -> None:
+    """Before: as the pin of a foot eased out behind a body moving on fast, the root was lowered for the
+    straight leg to reach it (here 25 cm; sports2d, frame 159 -> 160 on mixamo: 45 cm in one frame, the
+    knee under the floor and the shin turned 81 degrees)."""
+    from videopose.core.animation import Animation
+    from videopose.retarget.rig_feet import MAX_DROP, plant_feet
+
+    rig = load_rig("mixamo")
+    skeleton = rig.skeleton
+    legs = find_legs(skeleton, rig.bone_map)
+    frames, fps = 20, 30.0
+    rest = skeleton.rest_positions()
+    rest = rest - np.array([0.0, 0.0, rest[:, 2].min()])  # standing on the floor
+    root = np.tile(rest[0], (frames, 1))
+    root[:, 1] -= 0.5 * np.maximum(np.arange(frames) - 9, 0)  # stands 10 frames, then moves on (15 m/s)
+    contacts = np.zeros((frames, 2), dtype=bool)
+    contacts[:10] = True
+    animation = Animation(skeleton, np.tile([0.0, 0.0, 0.0, 1.0], (frames, skeleton.num_joints, 1)), root, fps,
+                          contacts=contacts)
+    planted = plant_feet(animation, legs, set(skeleton.index(bone) for bone in rig.bone_map),
+                         [rest_ankle_height(skeleton, leg) for leg in legs])
+    leg_length = max(np.linalg.norm(rest[leg.shin] - rest[leg.thigh]) + np.linalg.norm(rest[leg.foot] - rest[leg.shin])
+                     for leg in legs)
+    lowered = root[:, 2] - planted.root_positions[:, 2]
+    assert lowered.max() <= MAX_DROP * leg_length + 1e-9, f"root lowered {lowered.max() * 100:.0f} cm"
+    positions = planted.world_positions()
+    knees = positions[:, [leg.shin for leg in legs], 2]
+    assert knees.min() > 0.2, f"a knee at {knees.min() * 100:.0f} cm"
+    # While standing, the feet stay pinned where they stood.
+    for leg in legs:
+        np.testing.assert_allclose(positions[:10, leg.foot], rest[leg.foot] + root[:10] - rest[0], atol=1e-6)
