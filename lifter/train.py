@@ -93,7 +93,14 @@ class TrainConfig:
     max_input: float = 8.0  # normalised 2D beyond this (the image spans about +-1) is refused as broken
     collapse_factor: float = 1.5  # validation this many times the best, with a near-constant output: collapse
     spin: float = 0.0  # probability that a view's body turns about the camera axis (flips; BodySpin)
+    # Semi-supervised on real footage: keypoints files (videopose detect) whose 2D the reprojection term
+    # fits, through each clip's camera (RealFootage; the CLI builds them with the default intrinsics).
+    unlabeled_keypoints: tuple[str, ...] = ()
+    init_checkpoint: str | None = None  # start from these weights (fine-tuning; same architecture)
     gaps: float = 0.0  # probability that a view has one long gap of the body or a limb (DetectorNoise.gap_probability)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unlabeled_keypoints", tuple(self.unlabeled_keypoints))
 
     def lifter_config(self) -> LifterConfig:
         return LifterConfig(tuple(self.filter_widths), channels=self.channels, causal=self.causal, dropout=self.dropout)
@@ -123,6 +130,38 @@ class _Views:
     intrinsics: np.ndarray  # (frames, 9)
     clean_2d: np.ndarray  # (frames, 17, 2) at the output frame, before noise
     dropped_views: int = 0  # views refused because their 2D was not finite or beyond max_input
+
+
+@dataclass(frozen=True)
+class RealFootage:
+    """One real clip for the semi-supervised terms: inputs (frames, 17, 2) normalised COCO17 2D (as
+    :func:`videopose.lifter.infer.prepare_clip` makes them) and intrinsics (9,) normalised (focal x, y,
+    centre x, y, distortion: as :mod:`videopose.lifter.camera`) of the camera that filmed it."""
+
+    name: str
+    inputs: np.ndarray
+    intrinsics: np.ndarray
+
+
+def footage_views(footage: list[RealFootage], receptive_field: int, causal_shift: int) -> _Views:
+    """Real clips -> a :class:`_Views` whose 2D the reprojection term fits (no 3D: poses and trajectory
+    are zeros, never used as targets)."""
+    half = receptive_field // 2
+    inputs, starts, intrinsics, offset = [], [], [], 0
+    for clip in footage:
+        frames = len(clip.inputs)
+        inputs.append(np.pad(clip.inputs.astype(np.float32), [(half + causal_shift, half - causal_shift), (0, 0), (0, 0)],
+                             mode="edge"))
+        starts.append(offset + np.arange(frames))
+        offset += len(inputs[-1])
+        intrinsics.append(np.repeat(np.asarray(clip.intrinsics, np.float32)[None], frames, axis=0))
+    if not inputs:
+        raise VideoposeError("no real footage given for the semi-supervised terms")
+    frames = sum(len(clip.inputs) for clip in footage)
+    flat_inputs = np.concatenate(inputs)
+    return _Views(flat_inputs, np.concatenate(starts), np.zeros((frames, 17, 3), np.float32),
+                  np.zeros((frames, 3), np.float32), np.concatenate(intrinsics),
+                  flat_inputs[np.concatenate(starts) + half + causal_shift])
 
 
 def _noise_model(name: str, scale: float = 1.0, gaps: float = 0.0) -> DetectorNoise:
@@ -167,6 +206,29 @@ def render_views(dataset: MocapDataset, rng: np.random.Generator, cameras_per_cl
         raise VideoposeError(f"every one of the {dropped} training views had broken 2D (not finite or beyond {max_input})")
     return _Views(np.concatenate(inputs), np.concatenate(starts), np.concatenate(poses), np.concatenate(trajectory),
                   np.concatenate(intrinsics), np.concatenate(clean), dropped)
+
+
+def _joined(first: _Views, second: _Views) -> _Views:
+    """Two :class:`_Views` as one (the second's window starts shifted past the first's inputs)."""
+    return _Views(np.concatenate([first.inputs, second.inputs]),
+                  np.concatenate([first.window_start, second.window_start + len(first.inputs)]),
+                  np.concatenate([first.poses, second.poses]), np.concatenate([first.trajectory, second.trajectory]),
+                  np.concatenate([first.intrinsics, second.intrinsics]), np.concatenate([first.clean_2d, second.clean_2d]),
+                  first.dropped_views + second.dropped_views)
+
+
+def _load_initial_weights(path: str, lifter_config: LifterConfig, pose_model, trajectory_model) -> None:
+    """Fine-tuning: the pose (and trajectory) weights of checkpoint ``path``, same architecture."""
+    from videopose.lifter.checkpoint import load_checkpoint
+
+    initial = load_checkpoint(path)
+    if (tuple(initial.config.filter_widths), initial.config.channels) != (tuple(lifter_config.filter_widths),
+                                                                          lifter_config.channels):
+        raise VideoposeError(f"--init {path}: its model ({initial.config.filter_widths}, {initial.config.channels} "
+                             f"channels) is not the one to train ({lifter_config.filter_widths}, {lifter_config.channels})")
+    pose_model.load_state_dict(initial.pose_state)
+    if trajectory_model is not None and initial.trajectory_state is not None:
+        trajectory_model.load_state_dict(initial.trajectory_state)
 
 
 def _bn_buffers(models) -> list[torch.Tensor]:
@@ -376,8 +438,11 @@ def _collapse_reason(metrics: dict[str, float], best_mpjpe: float, bn_problems: 
 
 
 def train(config: TrainConfig, progress: ProgressCallback | None = None,
-          dataset: MocapDataset | None = None) -> dict[str, Any]:
-    """Train per ``config``; returns the summary (best epoch and errors). See the module docstring."""
+          dataset: MocapDataset | None = None, footage: list[RealFootage] | None = None) -> dict[str, Any]:
+    """Train per ``config``; returns the summary (best epoch and errors). See the module docstring.
+
+    ``footage``: real clips for the semi-supervised terms (``config.semi``), in place of (or beside) the
+    unlabelled mocap clips; ``config.unlabeled_keypoints`` names where they came from."""
     progress = progress or no_progress
     output = Path(config.output_dir)
     output.mkdir(parents=True, exist_ok=True)
@@ -395,12 +460,16 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None,
         labeled_set, unlabeled_set = train_set, MocapDataset([])
     if not config.semi:
         unlabeled_set = MocapDataset([])
+    if footage and not config.semi:
+        raise VideoposeError("real footage is for semi-supervised training: add --semi")
     validation = make_validation_set(validation_clips, config.validation_cameras, config.validation_noise)
 
     torch.manual_seed(config.seed)
     pose_model = build_model(lifter_config, strided=True).to(device)
     trajectory_model = build_model(lifter_config, strided=True, num_joints_out=1).to(device) if (
         config.trajectory or config.semi) else None
+    if config.init_checkpoint and not config.resume:
+        _load_initial_weights(config.init_checkpoint, lifter_config, pose_model, trajectory_model)
     parameters = list(pose_model.parameters()) + (list(trajectory_model.parameters()) if trajectory_model else [])
     optimizer = torch.optim.Adam(parameters, lr=config.learning_rate, amsgrad=True)
     receptive_field = pose_model.receptive_field()
@@ -408,6 +477,7 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None,
     parents = torch.tensor(H36M17.parents, device=device)
     body_map = torch.tensor(H36M_FOR_COCO_BODY, device=device)
     center = receptive_field // 2 + causal_shift  # input frame aligned with the output frame
+    real_views = footage_views(footage, receptive_field, causal_shift) if footage else None
 
     history: list[dict[str, float]] = []
     best = {"val_mpjpe_mm": float("inf"), "epoch": -1}
@@ -441,16 +511,21 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None,
         learning_rate = config.learning_rate * config.lr_decay ** epoch
         for group in optimizer.param_groups:
             group["lr"] = learning_rate
-        momentum = bn_momentum(epoch, config.epochs, config.bn_momentum_start, config.bn_momentum_end)
+        # Fine-tuning keeps the trained batch-norm statistics: their last momentum throughout.
+        momentum = config.bn_momentum_end if config.init_checkpoint else bn_momentum(
+            epoch, config.epochs, config.bn_momentum_start, config.bn_momentum_end)
         for model in (pose_model, trajectory_model):
             if model is not None:
                 model.set_bn_momentum(momentum)
                 model.train()
         labeled_views = render_views(labeled_set, rng, config.cameras_per_clip, noise, receptive_field, causal_shift,
                                      bodies, config.max_input, spin)
-        use_unlabeled = config.semi and unlabeled_set.clips and epoch >= config.warmup_epochs
+        use_unlabeled = config.semi and bool(unlabeled_set.clips or real_views) and epoch >= config.warmup_epochs
         unlabeled_views = render_views(unlabeled_set, rng, config.cameras_per_clip, noise, receptive_field,
-                                       causal_shift, bodies, config.max_input, spin) if use_unlabeled else None
+                                       causal_shift, bodies, config.max_input, spin) \
+            if use_unlabeled and unlabeled_set.clips else None
+        if use_unlabeled and real_views is not None:
+            unlabeled_views = real_views if unlabeled_views is None else _joined(unlabeled_views, real_views)
         order = rng.permutation(len(labeled_views.poses))
         sums = {"loss_pose": 0.0, "loss_trajectory": 0.0, "loss_reprojection": 0.0, "loss_bone": 0.0}
         counts = {"skipped_bad_input": 0, "skipped_nonfinite_loss": 0, "skipped_nonfinite_grad": 0,

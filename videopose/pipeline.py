@@ -464,3 +464,25 @@ def make_preview(motion, keypoints, video_path: Path, preview_path: Path, option
     else:
         render_preview_video(motion, preview_path, video_path=video_path, keypoints=keypoints, progress=progress,
                              overwrite=options.overwrite, others=others, grounding=options.retarget)
+
+
+def real_footage(keypoints_paths: list[str | os.PathLike], lifter_config, fov_degrees: float | None = None) -> list:
+    """Keypoints files (``videopose detect``) -> :class:`videopose.lifter.train.RealFootage` for the
+    semi-supervised terms of ``videopose train``: the 2D as lifting prepares it and the camera of
+    :class:`videopose.retarget.camera_model.PinholeCamera` (frame size, diagonal field of view
+    ``fov_degrees``, default its documented one) as normalised intrinsics."""
+    from videopose.core.formats import Keypoints2D
+    from videopose.lifter.infer import prepare_clip
+    from videopose.lifter.train import RealFootage
+    from videopose.retarget.camera_model import PinholeCamera
+
+    footage = []
+    for path in keypoints_paths:
+        keypoints = Keypoints2D.load(path)
+        camera = PinholeCamera.from_frame(keypoints.width, keypoints.height, fov_degrees)
+        intrinsics = np.zeros(9, dtype=np.float32)
+        intrinsics[0:2] = camera.focal_px / keypoints.width * 2
+        intrinsics[2] = camera.center_px[0] / keypoints.width * 2 - 1
+        intrinsics[3] = camera.center_px[1] / keypoints.width * 2 - keypoints.height / keypoints.width
+        footage.append(RealFootage(Path(path).name, prepare_clip(keypoints, lifter_config).inputs, intrinsics))
+    return footage

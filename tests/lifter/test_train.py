@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 import torch
 
+from videopose.core.errors import VideoposeError
 from videopose.lifter.checkpoint import load_checkpoint
 from videopose.lifter.datasets import MocapDataset, dataset_from_bvh, split_dataset
-from videopose.lifter.train import TrainConfig, bn_momentum, select_labeled_clips, train
+from videopose.lifter.train import RealFootage, TrainConfig, bn_momentum, select_labeled_clips, train
 
 # Short real clips: subjects 003/006 train, 007 is the fixed validation subject.
 TINY_CLIPS = ("cc/003/003_02", "cc/006/006_05", "cc/006/006_08", "cc/006/006_09", "cc/007/007_10", "cc/007/007_12")
@@ -149,3 +150,47 @@ def test_bn_momentum_decays_exponentially() -> None:
     values = [bn_momentum(epoch, 5, 0.1, 0.001) for epoch in range(5)]
     assert values[0] == pytest.approx(0.1) and values[-1] == pytest.approx(0.001)
     assert np.allclose(np.diff(np.log(values)), np.log(0.01) / 4)
+
+
+def test_real_footage_feeds_the_reprojection_term(tiny_dataset: MocapDataset, tmp_path: Path) -> None:
+    """Issue 12, item 7: the semi-supervised terms on real 2D (here: a clip through a known camera), beside
+    every mocap clip kept labelled."""
+    from videopose.lifter.synthetic import synthesize
+
+    clip = split_dataset(tiny_dataset)[0].clips[0]
+    view = synthesize(np.random.default_rng(0), clip.points[None])
+    footage = [RealFootage("filmed", view.inputs_2d[0], view.intrinsics[0])]
+    summary = train(tiny_config(tmp_path, semi=True, warmup_epochs=0, steps_per_epoch=3), dataset=tiny_dataset,
+                    footage=footage)
+    assert all(row["train_reprojection_loss"] > 0 and row["train_bone_loss_mm"] > 0 for row in summary["history"])
+    assert summary["train_frames"] == split_dataset(tiny_dataset)[0].num_frames  # all mocap stays labelled
+    with pytest.raises(VideoposeError, match="--semi"):
+        train(tiny_config(tmp_path / "supervised"), dataset=tiny_dataset, footage=footage)
+
+
+def test_fine_tuning_starts_from_the_given_weights(two_epoch_run: Path, tiny_dataset: MocapDataset,
+                                                  tmp_path: Path) -> None:
+    trained = read_log(two_epoch_run / "log.csv")[-1]["val_mpjpe_mm"]
+    fresh = train(tiny_config(tmp_path / "fresh", epochs=1, steps_per_epoch=1, learning_rate=1e-9),
+                  dataset=tiny_dataset)["history"][0]["val_mpjpe_mm"]
+    tuned = train(tiny_config(tmp_path / "tuned", epochs=1, steps_per_epoch=1, learning_rate=1e-9,
+                              init_checkpoint=str(two_epoch_run / "last.pt")), dataset=tiny_dataset)["history"][0]
+    assert abs(tuned["val_mpjpe_mm"] - trained) < 0.05 * trained < abs(fresh - trained)
+    with pytest.raises(VideoposeError, match="not the one to train"):
+        train(tiny_config(tmp_path / "other", channels=16, init_checkpoint=str(two_epoch_run / "last.pt")),
+              dataset=tiny_dataset)
+
+
+def test_real_footage_from_keypoints_files_gets_the_default_camera() -> None:
+    from videopose.core.formats import Keypoints2D
+    from videopose.lifter.checkpoint import LifterConfig
+    from videopose.pipeline import real_footage
+    from videopose.retarget.camera_model import DEFAULT_DIAGONAL_FOV_DEGREES
+
+    sample = Path(__file__).resolve().parents[2] / "samples" / "tfjs_pose_1.expected_keypoints.npz"
+    (clip,) = real_footage([sample], LifterConfig((3, 3)))
+    keypoints = Keypoints2D.load(sample)
+    focal_px = clip.intrinsics[0] * keypoints.width / 2
+    fov = np.degrees(2 * np.arctan(np.hypot(keypoints.width, keypoints.height) / 2 / focal_px))
+    assert fov == pytest.approx(DEFAULT_DIAGONAL_FOV_DEGREES, abs=1e-3)
+    assert clip.inputs.shape == (keypoints.num_frames, 17, 2) and np.allclose(clip.intrinsics[2:], 0, atol=1e-6)

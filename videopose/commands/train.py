@@ -50,6 +50,12 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="probability that a view's body turns about the camera axis (flips, handstands; 0: off)")
     parser.add_argument("--gaps", type=float, default=0.0, metavar="P",
                         help="probability that a view has one long gap (body or limb, 8-45 frames) filled as inference fills it")
+    parser.add_argument("--unlabeled-keypoints", nargs="+", default=(), metavar="KEYPOINTS.npz",
+                        help="real footage for --semi: keypoints files (videopose detect), their camera from the frame "
+                             "size and the default field of view (or --fov)")
+    parser.add_argument("--fov", type=float, default=None, help="diagonal field of view of --unlabeled-keypoints' cameras")
+    parser.add_argument("--init", default=None, metavar="CHECKPOINT",
+                        help="start from these weights (fine-tuning; same architecture)")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     parser.add_argument("--half", action="store_true", help="store checkpoint weights as float16")
@@ -70,9 +76,15 @@ def run(args: argparse.Namespace) -> int:
         labeled_fraction=args.labeled_fraction, warmup_epochs=args.warmup_epochs, seed=args.seed,
         threads=args.threads, half_weights=args.half, resume=args.resume, device=args.device,
         body_augmentation=args.body_augmentation, spin=args.spin, gaps=args.gaps,
+        unlabeled_keypoints=tuple(str(path) for path in args.unlabeled_keypoints), init_checkpoint=args.init,
     )
+    footage = None
+    if config.unlabeled_keypoints:
+        from videopose.pipeline import real_footage
+
+        footage = real_footage(list(config.unlabeled_keypoints), config.lifter_config(), args.fov)
     with terminal_progress("training", total=1, unit="step", quiet=args.quiet) as progress:
-        summary = train(config, progress=progress)
+        summary = train(config, progress=progress, footage=footage)
     best = summary["best"]
     if args.json:
         print(json.dumps({"best": best, "output_dir": summary["output_dir"]}))
