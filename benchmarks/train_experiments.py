@@ -93,7 +93,7 @@ def markdown_tables(results: dict[str, dict], settings: dict) -> str:
     lines = [
         f"Settings: {settings['channels']} channels, {settings['epochs']} epochs x {settings['steps_per_epoch']} steps "
         f"of 1024 frames, detector-like training noise, {settings['cameras_per_clip']} cameras per clip per epoch, "
-        f"seed {settings['seed']}, CPU ({' or '.join(threads)} threads per run). Validation clips, 2 fixed cameras each (seed 0), test-time flip. "
+        f"seed {settings['seed']}, CPU ({' or '.join(threads)} thread{'' if threads == ['1'] else 's'} per run). Validation clips, 2 fixed cameras each (seed 0), test-time flip. "
         "MPJPE / P-MPJPE in mm, MPJVE in mm per frame.",
         "",
         "**Temporal gain** (same steps, same channels and depth)",
