@@ -46,6 +46,7 @@ class RunOptions:
     device: str = "auto"
     checkpoint: str | None = None       # None = shipped default weights
     flip: bool = True                   # test-time flip augmentation
+    turning_lifter: bool = True         # the shipped turning weights where the body turns over (lifter/turning.py)
     preview: Path | None = None         # .mp4 (video beside 3D) or .png (contact sheet)
     fbx_preset: str = "blender"
     bvh_up_axis: str = "Y"              # BVH output: Y up (what importers assume) or Z (docs/formats.md)
@@ -299,12 +300,16 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
             return detect_video(video_path, progress=stage_progress("detect"))
         return detect_people(video_path, progress=stage_progress("detect"))
 
+    turning_path = turning_weights_for(options)
+
     def lifter(keypoints):
         def lift():
-            from videopose.lifter.infer import lift_keypoints
+            from videopose.lifter.turning import lift_with_turning
 
-            return lift_keypoints(keypoints, load_checkpoint(checkpoint_path), device=options.device,
-                                  flip=options.flip, progress=stage_progress("lift"))
+            motion, weights = lift_with_turning(keypoints, load_checkpoint(checkpoint_path), turning_path,
+                                                device=options.device, flip=options.flip,
+                                                progress=stage_progress("lift"))
+            return motion
         return lift
 
     began = time.perf_counter()
@@ -328,11 +333,17 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
     motions, all_kept = [], True
     for files, keypoints in chosen:
         lift_stamp = f"{file_signature(files.keypoints_path)}|{file_signature(checkpoint_path)}|flip={options.flip}"
+        if turning_path is not None:
+            lift_stamp += f"|turning={file_signature(turning_path)}"
         motion, kept = _kept_or_made(files.motion_path, Motion3D.load, "lift_signature", lift_stamp, options.reuse,
                                      lifter(keypoints),
                                      check=lambda lifted: check_joint_positions(lifted.joints_3d, "the lifted motion"))
         motions.append(motion)
         all_kept = all_kept and kept
+        turned = np.asarray(motion.extras.get("turning_weights", np.zeros(motion.num_frames))) > 0
+        if turned.any():
+            notes.append(f"the body turns over in frames {_frame_ranges(turned)}: lifted there with the turning "
+                         "weights (--no-turning-lifter: the default weights only)")
     if all_kept:
         reused.append("lift")
     else:
@@ -367,6 +378,23 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
     return RunResult(first.output, first.keypoints_path, first.motion_path, options.preview, motions[0].num_frames,
                      motions[0].fps, tuple(reused), seconds, tuple(notes),
                      tuple(files for files, _ in chosen) if mode == "all" else ())
+
+
+def turning_weights_for(options: RunOptions) -> Path | None:
+    """The turning weights to blend in (lifter/turning.py): the shipped ones with the shipped default
+    weights, unless turned off; None with a checkpoint of the user's own (their model, unmixed)."""
+    from videopose.lifter.turning import turning_checkpoint_path
+
+    path = turning_checkpoint_path()
+    return path if options.turning_lifter and options.checkpoint is None and path.is_file() else None
+
+
+def _frame_ranges(mask) -> str:
+    """``"3-7, 12"``: the runs of True frames of a (frames,) bool mask."""
+    frames = np.flatnonzero(np.asarray(mask, dtype=bool))
+    breaks = np.flatnonzero(np.diff(frames) > 1)
+    starts, stops = np.r_[frames[0], frames[breaks + 1]], np.r_[frames[breaks], frames[-1]]
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in zip(starts, stops))
 
 
 def _kept_or_detected_people(keypoints_path: Path, stamp: str, options: RunOptions, detect: Callable) -> tuple[list, bool]:

@@ -20,6 +20,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", default=None, help="lifter weights .pt (default: the shipped weights)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where to run the model")
     parser.add_argument("--no-flip", action="store_true", help="no test-time flip augmentation (twice as fast)")
+    parser.add_argument("--no-turning-lifter", action="store_true",
+                        help="the default weights only, also where the body turns over (otherwise, with the "
+                             "shipped weights, lifted there with the shipped turning weights)")
     parser.add_argument("--chunk-frames", type=int, default=None, metavar="N",
                         help="output frames per forward pass (bounds memory; the result is the same)")
     parser.add_argument("--causal", action="store_true",
@@ -31,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from videopose.lifter.checkpoint import load_checkpoint, resolve_checkpoint
-    from videopose.lifter.infer import DEFAULT_CHUNK_FRAMES, lift_keypoints, prepare_clip, select_device
+    from videopose.lifter.infer import DEFAULT_CHUNK_FRAMES, prepare_clip, select_device
+    from videopose.lifter.turning import lift_with_turning, turning_checkpoint_path
     from videopose.core.errors import VideoposeError
     from videopose.core.fileio import check_outputs
     from videopose.core.formats import Keypoints2D
@@ -49,9 +53,11 @@ def run(args: argparse.Namespace) -> int:
     select_device(args.device)
     prepare_clip(keypoints, checkpoint.config)  # input errors now, before the progress bar
     began = time.perf_counter()
+    turning = turning_checkpoint_path()
+    turning = turning if args.checkpoint is None and not args.no_turning_lifter and turning.is_file() else None
     with terminal_progress("lift", total=keypoints.num_frames, quiet=args.quiet) as progress:
-        motion = lift_keypoints(
-            keypoints, checkpoint, device=args.device, flip=not args.no_flip, progress=progress,
+        motion, turning_weights = lift_with_turning(
+            keypoints, checkpoint, turning, device=args.device, flip=not args.no_flip, progress=progress,
             chunk_frames=args.chunk_frames or DEFAULT_CHUNK_FRAMES,
         )
     seconds = time.perf_counter() - began
@@ -66,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
             f"model {config.receptive_field} frames x {config.channels} channels{' causal' if config.causal else ''}"
             f" from {checkpoint_path.name}; {seconds:.1f} s ({motion.num_frames / max(seconds, 1e-9):,.0f} frames/s)"
         )
+        if turning_weights.any():
+            print(f"the body turns over in {int((turning_weights > 0).sum())} frames: lifted there with "
+                  f"{turning.name} (--no-turning-lifter: the default weights only)")
         if filled:
             print(f"filled {filled} missing keypoints ({filled / keypoints.keypoints[..., 0].size:.1%}) "
                   "by interpolation over time")

@@ -31,6 +31,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where to run the lifter")
     parser.add_argument("--checkpoint", default=None, help="lifter weights (default: the shipped weights)")
     parser.add_argument("--no-flip", action="store_true", help="no test-time flip augmentation (a little faster)")
+    parser.add_argument("--no-turning-lifter", action="store_true",
+                        help="the default weights only, also where the body turns over (flips, handstands; "
+                             "otherwise lifted there with the shipped turning weights)")
     parser.add_argument("--preview", type=Path, default=None, help="PREVIEW.mp4 (video beside 3D) or PREVIEW.png")
     parser.add_argument("--people", choices=("one", "all"), default="one",
                         help="one: the main performer (default); all: everyone in the shot, one output per person "
@@ -54,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     options = RunOptions(
         retarget=RetargetOptions.chosen(args.rig, args.smooth, not args.no_foot_lock, args.height, args.fov,
                                         args.focal_mm), device=args.device,
-        checkpoint=args.checkpoint, flip=not args.no_flip, preview=args.preview, fbx_preset=args.fbx_preset,
+        checkpoint=args.checkpoint, flip=not args.no_flip, turning_lifter=not args.no_turning_lifter, preview=args.preview, fbx_preset=args.fbx_preset,
         bvh_up_axis=args.up.upper(), bvh_units_per_metre={"m": 1.0, "cm": 100.0}[args.units],
         reuse=not args.no_reuse, overwrite=args.overwrite, people=args.people, person=args.person,
     )
