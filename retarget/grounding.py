@@ -88,6 +88,8 @@ MIN_SCORE = 0.3  # keypoints below this confidence are not used
 _ROBUST_M = 0.08  # m at the joint: Cauchy scale; a keypoint this far off counts half, 5x as far 4 %
 _IMAGE_SIGMA = 0.004  # image-plane units (~7 px at a 1700 px focal length): keypoint noise
 _PRIOR_SIGMA_M = 0.5  # the trajectory prior's spread
+_MISFIT_M = 0.25  # weighted RMS reprojection residual at the joints above which a frame's pose does not fit its picture
+_NEAREST_M = 0.3  # a placement with a joint nearer the camera than this is degenerate
 WEAK_GEOMETRY_JOINTS = 6  # frames with fewer usable joints lean on the trajectory prior
 
 
@@ -176,7 +178,9 @@ def reproject_translation(relative_camera: np.ndarray, rays: np.ndarray, weights
     prior: (frames, 3) translations to lean on (weight ``1 / prior_sigma_m^2``) in the frames where the
     geometry is weak (fewer than ``WEAK_GEOMETRY_JOINTS`` usable joints); elsewhere it is not used (the
     trajectory model drifts in depth: 2 m over 4 s on sports2d).
-    Returns (frames, 3) translations (NaN in frames with fewer than 3 usable joints and no prior) and
+    Returns (frames, 3) translations (NaN in frames with fewer than 3 usable joints and no prior, and
+    where the pose does not fit the picture: residual over ``_MISFIT_M`` and 3x the clip's median, or a
+    joint nearer than ``_NEAREST_M`` to the camera; never every frame) and
     (frames,) the weighted RMS reprojection residual in metres at the joints.
     """
     rays = np.where(np.isfinite(rays), rays, 0.0)
@@ -211,6 +215,15 @@ def reproject_translation(relative_camera: np.ndarray, rays: np.ndarray, weights
         error = np.linalg.norm(np.einsum("fjai,fi->fja", rows, translation) - rhs, axis=-1)
         robust = 1.0 / (1.0 + (error / _ROBUST_M) ** 2)
         residual_m = np.sqrt((weights * error**2).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-12))
+    # A pose that does not fit its picture (a flip lifted upright: sports2d frame 176 fitted 5 cm from the lens
+    # with a 0.39 m residual) places nothing: the frame is filled from its neighbours instead.
+    # Judged against the clip's own fit (keypoints of another video fit nowhere: nothing is dropped then).
+    typical = float(np.median(residual_m[usable])) if usable.any() else 0.0
+    misfit = usable & ((residual_m > max(_MISFIT_M, 3.0 * typical))
+                       | ((pose[..., 2] + translation[:, None, 2]).min(axis=1) < _NEAREST_M))
+    if misfit[usable].all():
+        misfit[:] = False
+    translation[misfit & ~(weak & (prior is not None))] = np.nan
     translation[~usable & ~(weak & (prior is not None))] = np.nan
     if prior is not None:
         translation[~usable & ~np.isfinite(prior).all(axis=1)] = np.nan
@@ -346,6 +359,7 @@ class Floor:
 
 _MIN_FOOTPRINTS_FOR_SPREAD = 6  # with this many footprints their own scatter about the plane says how sure they are
 _MIN_FOOTPRINT_SIGMA_M = 0.005
+OTHER_LEVEL_M = 0.5  # a footprint this far above / below the floor (by reprojection) stands on another level
 _MAX_TRAVEL_SLOPE_DEGREES = 15.0  # a root travelling up or down more steeply than this changed level (no walk)
 
 
@@ -456,10 +470,28 @@ def flight_frames(pinned: np.ndarray, longest: int) -> np.ndarray:
     return flight
 
 
+def off_floor_footprints(reprojected: np.ndarray, ankles_relative: np.ndarray, pinned: np.ndarray,
+                         ankle_level: float, tolerance_m: float = OTHER_LEVEL_M) -> np.ndarray:
+    """(frames, feet) bool: the planted frames whose footprint stands on another level than the floor
+    (a step off a roof or a stage, a box jumped onto): over its run of ``pinned`` frames the ankle, placed
+    by the reprojection path (``reprojected`` (frames, 3) world root, ``ankles_relative`` (frames, feet, 3)),
+    is on median more than ``tolerance_m`` above or below ``ankle_level`` over the floor (z = 0). Such a
+    footprint still stays put, but is not put on the floor: its ankle's ray would meet the floor plane
+    metres away from the foot (sports2d: the landing on the grass 1 m below the roof pulled the root 4 m
+    toward the camera)."""
+    heights = (np.asarray(reprojected)[:, None, :] + np.asarray(ankles_relative))[..., 2] - ankle_level
+    off = np.zeros(np.shape(pinned), dtype=bool)
+    for foot in range(off.shape[1]):
+        for start, stop in runs(np.asarray(pinned, dtype=bool)[:, foot]):
+            off[start:stop, foot] = abs(float(np.median(heights[start:stop, foot]))) > tolerance_m
+    return off
+
+
 def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_distance: np.ndarray,
                     ankles_relative: np.ndarray, pinned: np.ndarray, ankle_level: float, fps: float,
                     weights: RootPathWeights = RootPathWeights(), ankle_rays: np.ndarray | None = None,
-                    camera_position: np.ndarray | None = None) -> np.ndarray:
+                    camera_position: np.ndarray | None = None, toe_pinned: np.ndarray | None = None,
+                    off_floor: np.ndarray | None = None) -> np.ndarray:
     """The world root path (frames, 3), Z up, floor at z = 0, from planted feet and the reprojection path.
 
     reprojected: (frames, 3) root positions from reprojection, world; ray_directions: (frames, 3) unit
@@ -471,7 +503,10 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
     camera_position: (3,) the camera in the world: each footprint then lies on its ankle's ray (in
     every frame of the footprint), so with the camera above the floor its place is where that ray meets
     the floor, from the image row, not from the body's image size (which drifts with the pose: 49 cm
-    on sports2d's jumping jacks in place).
+    on sports2d's jumping jacks in place). toe_pinned: (frames, 2) bool, frames with the toe down: they
+    join the footprints, pinning the ankle along the floor only (the heel may rise). off_floor: (frames,
+    2) bool (:func:`off_floor_footprints`): footprints on another level, kept still but neither put on
+    the floor nor on their ray's meeting with it.
     Unknowns: the root in every frame and one world point per footprint; solved at once (sparse normal
     equations, banded: linear in the clip's length).
     """
@@ -491,7 +526,10 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
     def root_col(frame: np.ndarray, axis: int | np.ndarray) -> np.ndarray:
         return 3 * np.asarray(frame) + axis
 
-    # Footprints: one unknown world point per run of pinned frames.
+    # Footprints: one unknown world point per run of pinned frames (heel down, or with ``toe_pinned`` also the
+    # toe: there the ankle rises with the heel, so it is pinned along the floor only).
+    heel_down = np.asarray(pinned, dtype=bool)
+    pinned = heel_down if toe_pinned is None else heel_down | np.asarray(toe_pinned, dtype=bool)
     footprint_runs = [(foot, start, stop) for foot in range(pinned.shape[1]) for start, stop in runs(pinned[:, foot])]
     first_footprint = 3 * frames
     # Pins: M_t (root_t + ankle_rel_t - footprint) = 0, M_t = P_across / pin + d d^T / pin_along (the lifted
@@ -499,21 +537,31 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
     d = ray_directions
     pin_metric = (np.eye(3)[None] - d[:, :, None] * d[:, None, :]) / weights.pin_m \
         + d[:, :, None] * d[:, None, :] / weights.pin_along_ray_m
+    floor_only = np.diag([1.0, 1.0, 0.0])
     for number, (foot, start, stop) in enumerate(footprint_runs):
         span = np.arange(start, stop)
+        metric = np.where(heel_down[span, foot, None, None], pin_metric[span], floor_only @ pin_metric[span] @ floor_only)
         for axis in range(3):
             index = row_count + np.arange(len(span))
             for other in range(3):
-                add(index, root_col(span, other), pin_metric[span, axis, other])
-                add(index, np.full(len(span), first_footprint + 3 * number + other), -pin_metric[span, axis, other])
-            targets.append(-np.einsum("fk,fk->f", pin_metric[span, axis], ankles_relative[span, foot]))
+                add(index, root_col(span, other), metric[:, axis, other])
+                add(index, np.full(len(span), first_footprint + 3 * number + other), -metric[:, axis, other])
+            targets.append(-np.einsum("fk,fk->f", metric[:, axis], ankles_relative[span, foot]))
             row_count += len(span)
+        if off_floor is not None and np.asarray(off_floor)[span, foot].any():
+            # On another level: still, but neither on the floor nor where its ray meets the floor; a loose
+            # height at the reprojected ankle's keeps a toe-only footprint (z not pinned) determined.
+            height = float(np.median((reprojected[span] + ankles_relative[span, foot])[:, 2]))
+            add(np.array([row_count]), np.array([first_footprint + 3 * number + 2]), np.array([1.0]))
+            targets.append(np.array([height]))
+            row_count += 1
+            continue
         # Footprint at ankle height above the floor.
         add(np.array([row_count]), np.array([first_footprint + 3 * number + 2]), np.array([1.0 / weights.floor_m]))
         targets.append(np.array([ankle_level / weights.floor_m]))
         row_count += 1
         if ankle_rays is not None and camera_position is not None:
-            seen = span[np.isfinite(ankle_rays[span, foot]).all(axis=1)]
+            seen = span[np.isfinite(ankle_rays[span, foot]).all(axis=1) & heel_down[span, foot]]
             if len(seen):  # footprint on its ankle's ray in each frame: P_across,t (footprint - camera) = 0
                 ray = ankle_rays[seen, foot] / np.linalg.norm(ankle_rays[seen, foot], axis=1, keepdims=True)
                 across = (np.eye(3)[None] - ray[:, :, None] * ray[:, None, :]) / weights.footprint_ray_m

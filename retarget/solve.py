@@ -42,9 +42,10 @@ from videopose.core.formats import Keypoints2D, Motion3D
 from videopose.core.layouts import H36M17
 from videopose.core.progress import ProgressCallback, no_progress
 from videopose.retarget.camera_model import PinholeCamera
-from videopose.retarget.contact import ImageContactThresholds, image_contacts
+from videopose.retarget.contact import ImageContactThresholds, image_contacts, runs
 from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
                                           reproject_translation, scaled_skeleton, smooth_translation, solve_root_path,
+                                          off_floor_footprints,
                                           support_up, footprint_centres)
 
 (PELVIS, RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE, LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, SPINE, THORAX, NECK_NOSE, HEAD,
@@ -466,6 +467,11 @@ def floor_scale(ankles: np.ndarray, planted: np.ndarray, floor: Floor, level: fl
     return float(np.median(floor.offset / heights))
 
 
+def _frame_ranges(mask: np.ndarray) -> str:
+    """``"3-7, 12"``: the runs of True frames of a (frames,) bool mask."""
+    return ", ".join(f"{a}" if a == b - 1 else f"{a}-{b - 1}" for a, b in runs(mask))
+
+
 def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: PinholeCamera | None = None,
                              height_m: float = DEFAULT_HEIGHT_M, bone_lengths: np.ndarray | None = None,
                              contact_thresholds: ImageContactThresholds = ImageContactThresholds(),
@@ -600,8 +606,14 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     # Footprints on their ankles' rays only on a floor found from them: the body's vertical (the fallback) is a
     # guess whose tilt would move every footprint along its ray (sports2d in place: 48 -> 57 cm of drift).
     on_rays = floor.source != "body"
+    off_floor = off_floor_footprints(reprojected, relative_world[:, feet], heel | toe, level)
+    if off_floor.any():
+        warnings.warn(f"the feet stand on another level than the floor in frames {_frame_ranges(off_floor.any(axis=1))} "
+                      "(a step off a roof or a stage?): there the root follows the reprojection, not the floor",
+                      stacklevel=2)
     root = solve_root_path(reprojected, rays, distance, relative_world[:, feet], heel, level, fps,
-                           ankle_rays=ankle_rays if on_rays else None, camera_position=origin)
+                           ankle_rays=ankle_rays if on_rays else None, camera_position=origin, toe_pinned=toe,
+                           off_floor=off_floor)
     if world is not None:
         root, origin = root + np.array([0.0, 0.0, level_z]), world.camera_position
     progress(5, 5, "solved")
@@ -618,6 +630,7 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         "height_scale": np.array(scale),
         "ankle_height_m": np.array(level),
         "reprojection_error_m": residual,
+        "off_floor_frames": off_floor,
         "grounding": np.array("static camera: reprojection, floor from planted feet" if world is None else
                               "static camera: reprojection, the shared floor of the clip (height from it)"),
     }

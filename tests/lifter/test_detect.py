@@ -281,3 +281,53 @@ def test_the_summary_names_lost_switched_and_filled_frames() -> None:
     assert describe_detection(keypoints)[1][0].startswith("the performer was found in only 62 %")
     extras.update(people=np.array(3), person=np.array(2))  # --people all: one track of several
     assert describe_detection(keypoints)[1][0].startswith("person 2 was found in only 62 %")
+
+
+@pytest.mark.slow
+def test_the_flip_is_lifted_past_horizontal(shared_dir: Path, sports2d_detections) -> None:
+    """Issue 15: mid-flip (frames 170-200) the lifted 3D torso turns past horizontal with the turning
+    weights blended in (the default weights alone keep it within ~60 degrees of upright), and the
+    upright walk before it is lifted as before."""
+    from videopose.lifter.checkpoint import load_checkpoint, resolve_checkpoint
+    from videopose.lifter.infer import lift_keypoints
+    from videopose.lifter.turning import lift_with_turning, turning_checkpoint_path
+
+    keypoints = keypoints_from_detections(sports2d_detections["one"], shared_dir / "videos" / SPORTS2D)[0]
+    default = load_checkpoint(resolve_checkpoint(None))
+
+    def lean_3d(motion) -> np.ndarray:
+        torso = motion.joints_3d[:, 8] - motion.joints_3d[:, 0]   # pelvis -> thorax, camera frame (y down)
+        return np.degrees(np.arctan2(np.hypot(torso[:, 0], torso[:, 2]), -torso[:, 1]))
+
+    plain = lift_keypoints(keypoints, default, device="cpu")
+    blended, weights = lift_with_turning(keypoints, default, turning_checkpoint_path(), device="cpu")
+    assert lean_3d(plain)[170:201].max() < 90          # what the default weights do alone
+    assert lean_3d(blended)[170:201].max() > 90         # the flip turns past horizontal
+    assert not weights[:140].any()                      # jumping jacks and the walk: the default lift
+    assert np.allclose(blended.joints_3d[:140], plain.joints_3d[:140])
+
+
+@pytest.mark.slow
+def test_the_grounded_root_stays_off_the_lens_through_the_flip_off_the_roof(shared_dir: Path,
+                                                                          sports2d_detections) -> None:
+    """sports2d: the performer flips off the roof onto the grass 1 m lower. The landing's footprints are
+    not on the roof's floor (their rays would meet it next to the camera) and the flip's misfit frame
+    (an upright pose fitted 5 cm from the lens) places nothing: the root stays >3 m from the camera
+    (before: 1 m, pulled 4 m along the rays), and the landing is below the roof."""
+    import warnings
+
+    from videopose.lifter.checkpoint import load_checkpoint, resolve_checkpoint
+    from videopose.lifter.infer import lift_keypoints
+    from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+
+    keypoints = keypoints_from_detections(sports2d_detections["one"], shared_dir / "videos" / SPORTS2D)[0]
+    motion = lift_keypoints(keypoints, load_checkpoint(resolve_checkpoint(None)), device="cpu")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        animation = retarget_motion(motion, RetargetOptions(), keypoints=keypoints)
+    assert any("another level" in str(w.message) for w in caught)
+    camera = np.asarray(animation.extras["camera_position"])
+    distance = np.linalg.norm(animation.root_positions - camera, axis=1)
+    assert distance.min() > 3.0
+    assert animation.extras["off_floor_frames"][185:215].any()
+    assert np.median(animation.root_positions[200:215, 2]) < np.median(animation.root_positions[100:140, 2]) - 0.5

@@ -15,7 +15,7 @@ from videopose.core.formats import Keypoints2D, Motion3D
 from videopose.core.layouts import COCO17, H36M17, MEDIAPIPE33
 from videopose.retarget.camera_model import PinholeCamera
 from videopose.retarget.contact import runs
-from videopose.retarget.grounding import ANKLE_HEIGHT_PER_LEG, reproject_translation, stature
+from videopose.retarget.grounding import ANKLE_HEIGHT_PER_LEG, off_floor_footprints, reproject_translation, stature
 from videopose.retarget.pipeline import RetargetOptions, retarget_motion
 from videopose.retarget.solve import solve_grounded_animation, solve_pose
 
@@ -89,6 +89,33 @@ def test_reprojection_recovers_the_translation_despite_a_wrong_keypoint() -> Non
     assert found[:, 2] == pytest.approx(truth[:, 2], abs=0.02)
     plain, _ = reproject_translation(poses, rays, np.ones((2, 17)), iterations=1)  # no re-weighting
     assert abs(plain[0, 2] - truth[0, 2]) > 0.1
+
+
+def test_a_pose_that_does_not_fit_its_picture_places_nothing() -> None:
+    """An upright pose fitted to the keypoints of a body upside down (a flip) lands next to the lens with a
+    large residual: that frame gets no translation (filled from its neighbours later), the others do."""
+    pose = reference_skeleton().rest_positions() @ camera_from_world(10, 0, 0).T
+    camera = PinholeCamera.from_frame(1280, 720, 65.0)
+    truth = np.array([0.0, 0.0, 5.0])
+    rays = np.repeat(camera.normalized(camera.project(pose + truth))[None], 2, axis=0)
+    rays[1] = 2 * rays[1, :1] - rays[1]           # frame 1: the picture turned upside down about the pelvis
+    found, residual = reproject_translation(np.repeat(pose[None], 2, axis=0), rays, np.ones((2, 17)))
+    assert found[0] == pytest.approx(truth, abs=0.02)
+    assert np.isnan(found[1]).all()
+
+
+def test_footprints_on_another_level_are_found() -> None:
+    """A landing 1 m below the floor (off a roof) is another level; footprints within a few cm are not."""
+    frames = 40
+    reprojected = np.zeros((frames, 3))
+    reprojected[:, 2] = 0.9
+    reprojected[20:, 2] = -0.1                   # dropped 1 m at frame 20
+    ankles = np.zeros((frames, 2, 3))
+    ankles[..., 2] = -0.82 + np.random.default_rng(0).normal(0, 0.02, (frames, 2))
+    pinned = np.zeros((frames, 2), dtype=bool)
+    pinned[2:10, 0] = pinned[25:35, 1] = True
+    off = off_floor_footprints(reprojected, ankles, pinned, ankle_level=0.08)
+    assert not off[:20].any() and off[25:35, 1].all() and not off[:, 0].any()
 
 
 def test_up_floor_contacts_and_distance_of_a_walk_seen_by_a_known_camera() -> None:
