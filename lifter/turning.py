@@ -13,7 +13,8 @@ itself shows the body turning over:
    up, so that a camera mounted rolled does not read as a turn).
 2. :func:`turning_weights` -- 0 below ``start_deg``, 1 from ``full_deg``, held a little around each turned
    frame and eased in and out over time (no pop where the models swap).
-3. :func:`blend_motions` -- per frame, the default lift and the turning lift mixed by those weights.
+3. :func:`blend_motions` -- per frame, the default lift and the turning lift (of the turned frames and
+   the model's receptive field around them only) mixed by those weights.
 
 :func:`lift_with_turning` does all three; the pipeline calls it with the shipped weights unless the user
 gave a checkpoint of their own (``--no-turning-lifter`` turns it off).
@@ -109,30 +110,56 @@ def blend_motions(base: Motion3D, turned: Motion3D, weights: np.ndarray) -> Moti
                    trajectory=None if trajectory is None else trajectory.astype(base.trajectory.dtype))
 
 
+def turning_checkpoint_for(checkpoint: str | os.PathLike | None, enabled: bool = True) -> Path | None:
+    """The turning weights to blend in: the shipped ones when the default weights lift (``checkpoint``
+    None) and ``enabled``; None with a checkpoint of the user's own (their model, unmixed) or when the
+    shipped file is absent."""
+    path = turning_checkpoint_path()
+    return path if enabled and checkpoint is None and path.is_file() else None
+
+
+def _frames(keypoints: Keypoints2D, window: slice) -> Keypoints2D:
+    """The keypoints of the frames in ``window`` (per-frame extras are not carried: the lifter reads none)."""
+    source = None if keypoints.source_keypoints is None else keypoints.source_keypoints[window]
+    source_scores = None if keypoints.source_scores is None else keypoints.source_scores[window]
+    return replace(keypoints, keypoints=keypoints.keypoints[window], scores=keypoints.scores[window],
+                   source_keypoints=source, source_scores=source_scores, extras={})
+
+
 def lift_with_turning(keypoints: Keypoints2D, checkpoint, turning_checkpoint: str | os.PathLike | None,
                       device: str = "auto", flip: bool = True, progress: ProgressCallback = no_progress,
                       thresholds: TurningThresholds = TurningThresholds(),
                       chunk_frames: int | None = None) -> tuple[Motion3D, np.ndarray]:
     """Lift with ``checkpoint`` and, in the frames where the 2D torso turns over, with
     ``turning_checkpoint`` (None: the default lift alone) -> (the blended motion, (frames,) weights of the
-    turning lift). The turning lift runs only when some frame turns (and never for a layout without hips
-    and shoulders). The motion's extras gain ``turning_weights``."""
+    turning lift). The turning model lifts only the turned frames and its receptive field around them
+    (never for a layout without hips and shoulders). The motion's extras gain ``turning_weights``."""
     from videopose.lifter.checkpoint import load_checkpoint
     from videopose.lifter.infer import DEFAULT_CHUNK_FRAMES, lift_keypoints
 
-    weights = np.zeros(keypoints.num_frames)
+    frames = keypoints.num_frames
+    weights = np.zeros(frames)
     layout_names = get_layout(keypoints.layout).names
-    has_torso = all(name in layout_names for name in ("left_hip", "right_hip", "left_shoulder", "right_shoulder"))
-    if turning_checkpoint is not None and has_torso:
+    if turning_checkpoint is not None and {"left_hip", "right_hip", "left_shoulder", "right_shoulder"} <= set(layout_names):
         weights = turning_weights(torso_lean_2d(keypoints, relative_to_clip=True), keypoints.fps, thresholds)
-    turns = bool(weights.any())
     chunk = chunk_frames or DEFAULT_CHUNK_FRAMES
+    if not weights.any():
+        base = lift_keypoints(keypoints, checkpoint, device=device, flip=flip, progress=progress, chunk_frames=chunk)
+        return replace(base, extras={**base.extras, "turning_weights": weights.astype(np.float32)}), weights
+    turning = load_checkpoint(turning_checkpoint)
+    turned_frames = np.flatnonzero(weights > 0)
+    pad = turning.config.receptive_field // 2
+    window = slice(max(0, int(turned_frames[0]) - pad), min(frames, int(turned_frames[-1]) + 1 + pad))
+    share = frames / (frames + window.stop - window.start)
     base = lift_keypoints(keypoints, checkpoint, device=device, flip=flip,
-                          progress=scaled(progress, 0.0, 0.5, keypoints.num_frames) if turns else progress,
-                          chunk_frames=chunk)
-    if turns:
-        turned = lift_keypoints(keypoints, load_checkpoint(turning_checkpoint), device=device, flip=flip,
-                                progress=scaled(progress, 0.5, 1.0, keypoints.num_frames), chunk_frames=chunk)
-        base = blend_motions(base, turned, weights)
-    extras = {**base.extras, "turning_weights": weights.astype(np.float32)}
-    return replace(base, extras=extras), weights
+                          progress=scaled(progress, 0.0, share, frames), chunk_frames=chunk)
+    part = lift_keypoints(_frames(keypoints, window), turning, device=device, flip=flip,
+                          progress=scaled(progress, share, 1.0, frames), chunk_frames=chunk)
+    joints = base.joints_3d.copy()
+    joints[window] = part.joints_3d
+    trajectory = None
+    if base.trajectory is not None and part.trajectory is not None:
+        trajectory = base.trajectory.copy()
+        trajectory[window] = part.trajectory
+    blended = blend_motions(base, replace(base, joints_3d=joints, trajectory=trajectory), weights)
+    return replace(blended, extras={**blended.extras, "turning_weights": weights.astype(np.float32)}), weights

@@ -223,8 +223,7 @@ def reproject_translation(relative_camera: np.ndarray, rays: np.ndarray, weights
                        | ((pose[..., 2] + translation[:, None, 2]).min(axis=1) < _NEAREST_M))
     if misfit[usable].all():
         misfit[:] = False
-    translation[misfit & ~(weak & (prior is not None))] = np.nan
-    translation[~usable & ~(weak & (prior is not None))] = np.nan
+    translation[(misfit | ~usable) & ~(weak & (prior is not None))] = np.nan
     if prior is not None:
         translation[~usable & ~np.isfinite(prior).all(axis=1)] = np.nan
     return translation, residual_m

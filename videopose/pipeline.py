@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -274,6 +275,8 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
     import time
 
     from videopose.lifter.checkpoint import load_checkpoint
+    from videopose.lifter.detect import frame_ranges
+    from videopose.lifter.turning import turning_checkpoint_for
     from videopose.core.formats import Keypoints2D, Motion3D
     from videopose.core.progress import scaled
 
@@ -300,13 +303,13 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
             return detect_video(video_path, progress=stage_progress("detect"))
         return detect_people(video_path, progress=stage_progress("detect"))
 
-    turning_path = turning_weights_for(options)
+    turning_path = turning_checkpoint_for(options.checkpoint, options.turning_lifter)
 
     def lifter(keypoints):
         def lift():
             from videopose.lifter.turning import lift_with_turning
 
-            motion, weights = lift_with_turning(keypoints, load_checkpoint(checkpoint_path), turning_path,
+            motion, _ = lift_with_turning(keypoints, load_checkpoint(checkpoint_path), turning_path,
                                                 device=options.device, flip=options.flip,
                                                 progress=stage_progress("lift"))
             return motion
@@ -342,7 +345,7 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
         all_kept = all_kept and kept
         turned = np.asarray(motion.extras.get("turning_weights", np.zeros(motion.num_frames))) > 0
         if turned.any():
-            notes.append(f"the body turns over in frames {_frame_ranges(turned)}: lifted there with the turning "
+            notes.append(f"the body turns over in frames {frame_ranges(turned)}: lifted there with the turning "
                          "weights (--no-turning-lifter: the default weights only)")
     if all_kept:
         reused.append("lift")
@@ -354,7 +357,12 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
     grounded = grounding_keypoints(video_path, chosen[0][1]) is not None  # one camera: judged on the performer
     animations, world = [], None
     for (files, keypoints), motion in zip(chosen, motions):
-        animation = retarget_motion(motion, options.retarget, keypoints=keypoints if grounded else None, world=world)
+        with warnings.catch_warnings(record=True) as caught:  # the run summary says them, once each, on one line
+            warnings.simplefilter("always")
+            animation = retarget_motion(motion, options.retarget, keypoints=keypoints if grounded else None,
+                                        world=world)
+        prefix = f"person {files.number}: " if len(chosen) > 1 else ""
+        notes.extend(dict.fromkeys(prefix + str(warning.message) for warning in caught))
         if world is None and len(chosen) > 1:
             world = SharedWorld.of(animation)
             if world is None:
@@ -378,23 +386,6 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
     return RunResult(first.output, first.keypoints_path, first.motion_path, options.preview, motions[0].num_frames,
                      motions[0].fps, tuple(reused), seconds, tuple(notes),
                      tuple(files for files, _ in chosen) if mode == "all" else ())
-
-
-def turning_weights_for(options: RunOptions) -> Path | None:
-    """The turning weights to blend in (lifter/turning.py): the shipped ones with the shipped default
-    weights, unless turned off; None with a checkpoint of the user's own (their model, unmixed)."""
-    from videopose.lifter.turning import turning_checkpoint_path
-
-    path = turning_checkpoint_path()
-    return path if options.turning_lifter and options.checkpoint is None and path.is_file() else None
-
-
-def _frame_ranges(mask) -> str:
-    """``"3-7, 12"``: the runs of True frames of a (frames,) bool mask."""
-    frames = np.flatnonzero(np.asarray(mask, dtype=bool))
-    breaks = np.flatnonzero(np.diff(frames) > 1)
-    starts, stops = np.r_[frames[0], frames[breaks + 1]], np.r_[frames[breaks], frames[-1]]
-    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in zip(starts, stops))
 
 
 def _kept_or_detected_people(keypoints_path: Path, stamp: str, options: RunOptions, detect: Callable) -> tuple[list, bool]:

@@ -84,3 +84,11 @@ def test_a_rolled_camera_is_not_a_turn() -> None:
     assert turning_weights(torso_lean_2d(body_turning(angles)), 30.0).any()    # against the image's up it would
     angles[40:50] = 50.0 + 150.0
     assert turning_weights(torso_lean_2d(body_turning(angles), relative_to_clip=True), 30.0)[40:50].min() == 1.0
+
+
+def test_the_turning_weights_join_only_the_shipped_default(tmp_path) -> None:
+    from videopose.lifter.turning import turning_checkpoint_for
+
+    assert turning_checkpoint_for(None) == turning_checkpoint_path()
+    assert turning_checkpoint_for(None, enabled=False) is None
+    assert turning_checkpoint_for(tmp_path / "mine.pt") is None         # a user's own model stays unmixed

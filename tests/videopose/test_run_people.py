@@ -106,6 +106,8 @@ def _planted_ankles(animation: Animation) -> np.ndarray:
 def test_everyone_gets_an_animation_in_one_world(sports2d_everyone):
     output, result = sports2d_everyone
     assert [person.output.name for person in result.people] == ["s2d.person1.npz", "s2d.person2.npz"]
+    # The retargeter's warnings reach the run summary, one line each, naming the person.
+    assert any(line.startswith("person 1: the feet stand on another level") for line in result.warnings)
     performer, walker = (Animation.load(person.output) for person in result.people)
     for animation in (performer, walker):
         assert animation.num_frames == 230

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     from videopose.lifter.checkpoint import load_checkpoint, resolve_checkpoint
     from videopose.lifter.infer import DEFAULT_CHUNK_FRAMES, prepare_clip, select_device
-    from videopose.lifter.turning import lift_with_turning, turning_checkpoint_path
+    from videopose.lifter.turning import lift_with_turning, turning_checkpoint_for
     from videopose.core.errors import VideoposeError
     from videopose.core.fileio import check_outputs
     from videopose.core.formats import Keypoints2D
@@ -53,8 +53,7 @@ def run(args: argparse.Namespace) -> int:
     select_device(args.device)
     prepare_clip(keypoints, checkpoint.config)  # input errors now, before the progress bar
     began = time.perf_counter()
-    turning = turning_checkpoint_path()
-    turning = turning if args.checkpoint is None and not args.no_turning_lifter and turning.is_file() else None
+    turning = turning_checkpoint_for(args.checkpoint, not args.no_turning_lifter)
     with terminal_progress("lift", total=keypoints.num_frames, quiet=args.quiet) as progress:
         motion, turning_weights = lift_with_turning(
             keypoints, checkpoint, turning, device=args.device, flip=not args.no_flip, progress=progress,

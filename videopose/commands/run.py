@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     options = RunOptions(
         retarget=RetargetOptions.chosen(args.rig, args.smooth, not args.no_foot_lock, args.height, args.fov,
                                         args.focal_mm), device=args.device,
-        checkpoint=args.checkpoint, flip=not args.no_flip, turning_lifter=not args.no_turning_lifter, preview=args.preview, fbx_preset=args.fbx_preset,
+        checkpoint=args.checkpoint, flip=not args.no_flip, turning_lifter=not args.no_turning_lifter,
+        preview=args.preview, fbx_preset=args.fbx_preset,
         bvh_up_axis=args.up.upper(), bvh_units_per_metre={"m": 1.0, "cm": 100.0}[args.units],
         reuse=not args.no_reuse, overwrite=args.overwrite, people=args.people, person=args.person,
     )
