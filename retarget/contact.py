@@ -107,8 +107,25 @@ class ImageContactThresholds:
     heel_exit_height: float = 0.08
     toe_height: float = 0.14  # m: ankle over its flat-foot level while only the toe is down (heel off)
     min_duration: float = 0.1  # s
-    min_gap: float = 0.07  # s
+    min_gap: float = 0.07  # s: a shorter break in a planted run is closed ...
+    gap_radius_m: float = 0.02  # ... when the point is back within this of where it was before the break
     speed_sigma: float = 0.04  # s: Gaussian smoothing of pixel positions before differentiating
+
+
+def close_gaps_in_place(mask: np.ndarray, pixels: np.ndarray, depth: np.ndarray, focal_px: float, min_gap: int,
+                        radius_m: float) -> np.ndarray:
+    """(frames,) bool planted, (frames, 2) pixels of the point (NaN unknown), (frames,) its depth in metres ->
+    the mask with each break shorter than ``min_gap`` frames closed where the point is back in place: its pixel
+    after the break within ``radius_m`` (at its depth) of its pixel before. A noise toggle returns to the
+    footprint; a foot that stalls in the picture as it lifts off (its motion along the camera ray for a few
+    frames: pose2sim cam01, right foot) has moved on, and closing that break pinned it 0.1 s into the swing."""
+    closed = np.asarray(mask, dtype=bool).copy()
+    for start, stop in runs(~closed):
+        if 0 < start and stop < len(closed) and stop - start < min_gap:
+            moved = np.linalg.norm(pixels[stop] - pixels[start - 1]) * depth[start - 1] / focal_px
+            if moved < radius_m:  # NaN (a point unknown at either end) keeps the break
+                closed[start:stop] = True
+    return closed
 
 
 def image_speeds(pixels: np.ndarray, depth: np.ndarray, focal_px: float, fps: float,
@@ -144,17 +161,19 @@ def image_contacts(foot_pixels: np.ndarray, ankle_depth: np.ndarray, ankle_above
     """
     speeds = image_speeds(foot_pixels, ankle_depth[..., None], focal_px, fps, thresholds.speed_sigma)
     heel_speed = np.where(np.isfinite(speeds[..., 1]), speeds[..., 1], speeds[..., 0])
-    toe_speed = speeds[..., 2]
+    heel_pixels = np.where(np.isfinite(foot_pixels[..., 1, :]), foot_pixels[..., 1, :], foot_pixels[..., 0, :])
     min_length = max(2, int(round(thresholds.min_duration * fps)))
     min_gap = max(1, int(round(thresholds.min_gap * fps)))
 
-    def planted(speed: np.ndarray, enter_height: float, exit_height: float) -> np.ndarray:
+    def planted(speed: np.ndarray, pixels: np.ndarray, enter_height: float, exit_height: float) -> np.ndarray:
         slow = np.nan_to_num(speed, nan=np.inf)
         enter = (slow < thresholds.enter_speed) & (ankle_above_level < enter_height)
         leave = (slow > thresholds.exit_speed) | (ankle_above_level > exit_height) | ~np.isfinite(speed)
         state = hysteresis(enter, leave)
-        return np.stack([clean_runs(state[:, foot], min_length, min_gap) for foot in range(state.shape[1])], axis=1)
+        return np.stack([clean_runs(close_gaps_in_place(state[:, foot], pixels[:, foot], ankle_depth[:, foot], focal_px,
+                                                        min_gap, thresholds.gap_radius_m), min_length, 1)
+                         for foot in range(state.shape[1])], axis=1)
 
-    heel = planted(heel_speed, thresholds.heel_enter_height, thresholds.heel_exit_height)
-    toe = planted(toe_speed, thresholds.toe_height, thresholds.toe_height + 0.02)
+    heel = planted(heel_speed, heel_pixels, thresholds.heel_enter_height, thresholds.heel_exit_height)
+    toe = planted(speeds[..., 2], foot_pixels[..., 2, :], thresholds.toe_height, thresholds.toe_height + 0.02)
     return heel, toe

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter1d
 
-from videopose.retarget.contact import detect_contacts, foot_sliding, hysteresis
+from videopose.retarget.contact import detect_contacts, foot_sliding, hysteresis, image_contacts, runs
 from videopose.retarget.ik import soft_reach, two_bone_ik
 from videopose.retarget.pipeline import RetargetOptions, retarget_motion
 from synthetic_motion import to_camera, walking_motion
@@ -95,3 +95,31 @@ def test_foot_locking_cuts_sliding_during_contact_by_80_percent(shared_dir: Path
     legs = [H36M17.index(n) for n in ("left_hip", "left_knee", "left_ankle", "right_hip", "right_knee", "right_ankle")]
     others = [j for j in range(17) if j not in legs]
     assert locked.local_quats_xyzw[:, others] == pytest.approx(free.local_quats_xyzw[:, others])
+
+
+def _foot_in_the_picture(heel_path_px: np.ndarray, depth_m: float, focal_px: float, fps: float = 60.0):
+    """(frames, 2) heel pixels of a foot ``depth_m`` away -> image_contacts' inputs for two such feet (ankle and
+    toe move with the heel; the ankle stays low throughout, so only the picture decides)."""
+    frames = len(heel_path_px)
+    pixels = np.repeat(heel_path_px[:, None, None, :], 3, axis=2) + np.array([[0.0, -20.0], [0.0, 0.0], [25.0, 0.0]])
+    pixels = np.concatenate([pixels, pixels + [200.0, 0.0]], axis=1)  # (frames, 2 feet, 3, 2)
+    return pixels, np.full((frames, 2), depth_m), np.zeros((frames, 2)), focal_px, fps
+
+
+def test_a_break_in_a_stance_is_closed_only_where_the_foot_comes_back() -> None:
+    # pose2sim cam01's right heel at lift-off (rows in pixels, 60 fps, 3.3 m away): it rises in the picture, stalls
+    # for two frames as the swing turns it towards the camera, then comes down the picture. The break in its
+    # contact at the stall was closed as noise, pinning the foot 0.12 s into the swing.
+    lift_off = [1026.4, 1026.5, 1027.0, 1026.8, 1026.1, 1022.2, 1020.3, 1017.0, 1018.1, 1018.2, 1015.6, 1012.9,
+                1005.0, 1002.7, 993.6, 991.6, 994.7, 996.1, 1007.4, 1010.7]
+    rows = np.r_[np.full(30, 1026.4), lift_off, 1010.7 + 5.0 * np.arange(1, 21)]
+    heel = np.stack([np.full_like(rows, 326.0), rows], axis=1)
+    heel_down, _ = image_contacts(*_foot_in_the_picture(heel, 3.26, 1573.0))
+    assert runs(heel_down[:, 0]) == runs(heel_down[:, 1])
+    (start, stop), = runs(heel_down[:, 0])
+    assert start == 0 and stop <= 42  # the heel starts rising at frame 35 (was: pinned until frame 48)
+    # Still for 60 frames but for a 2-frame jitter of 8 px (3 cm at 6 m) that comes back: one stance, not two.
+    heel = np.tile([500.0, 800.0], (60, 1))
+    heel[30:32, 0] += 8.0
+    heel_down, _ = image_contacts(*_foot_in_the_picture(heel, 6.0, 1500.0))
+    assert runs(heel_down[:, 0]) == [(0, 60)]
