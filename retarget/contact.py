@@ -109,22 +109,39 @@ class ImageContactThresholds:
     min_duration: float = 0.1  # s
     min_gap: float = 0.07  # s: a shorter break in a planted run is closed ...
     gap_radius_m: float = 0.02  # ... when the point is back within this of where it was before the break
+    max_glitch: float = 0.3  # s: a longer break, back in place, closed while the other foot was in the air
     speed_sigma: float = 0.04  # s: Gaussian smoothing of pixel positions before differentiating
 
 
 def close_gaps_in_place(mask: np.ndarray, pixels: np.ndarray, depth: np.ndarray, focal_px: float, min_gap: int,
-                        radius_m: float) -> np.ndarray:
+                        radius_m: float, other_foot: np.ndarray | None = None, max_glitch: int = 0) -> np.ndarray:
     """(frames,) bool planted, (frames, 2) pixels of the point (NaN unknown), (frames,) its depth in metres ->
-    the mask with each break shorter than ``min_gap`` frames closed where the point is back in place: its pixel
-    after the break within ``radius_m`` (at its depth) of its pixel before. A noise toggle returns to the
-    footprint; a foot that stalls in the picture as it lifts off (its motion along the camera ray for a few
-    frames: pose2sim cam01, right foot) has moved on, and closing that break pinned it 0.1 s into the swing."""
+    the mask with breaks closed where the point is back in place: its pixel after the break within ``radius_m``
+    (at its depth) of its pixel before.
+
+    Breaks shorter than ``min_gap`` frames: a noise toggle returns to its footprint, while a foot that stalls in
+    the picture as it lifts off (its swing turns along the camera ray) has moved on (pose2sim cam01's right foot
+    was pinned 0.1 s into the swing). Breaks shorter than ``max_glitch`` frames, with ``other_foot`` (frames,)
+    bool the other foot's planted state: also closed where the other foot was not planted as the break began.
+    That foot was then the only support, so it could not leave the floor and land back on the same spot so
+    soon (short of a hop on one leg): the detector lost it, typically to the swinging foot passing in front
+    (pose2sim cam01, left foot: its points dragged 60 px down the picture for 0.14 s, then back).
+    """
     closed = np.asarray(mask, dtype=bool).copy()
-    for start, stop in runs(~closed):
-        if 0 < start and stop < len(closed) and stop - start < min_gap:
-            moved = np.linalg.norm(pixels[stop] - pixels[start - 1]) * depth[start - 1] / focal_px
+    planted = runs(closed)
+    longest = max(min_gap, max_glitch)
+    for number, (_, end) in enumerate(planted):
+        # The first later run back in place within reach (short runs inside the break, where the speed of a point
+        # swinging away and back passes through zero, do not end it).
+        for start, _ in planted[number + 1:]:
+            if start - end >= longest:
+                break
+            if start - end >= min_gap and (other_foot is None or other_foot[end - 1]):
+                break
+            moved = np.linalg.norm(pixels[start] - pixels[end - 1]) * depth[end - 1] / focal_px
             if moved < radius_m:  # NaN (a point unknown at either end) keeps the break
-                closed[start:stop] = True
+                closed[end:start] = True
+                break
     return closed
 
 
@@ -164,15 +181,17 @@ def image_contacts(foot_pixels: np.ndarray, ankle_depth: np.ndarray, ankle_above
     heel_pixels = np.where(np.isfinite(foot_pixels[..., 1, :]), foot_pixels[..., 1, :], foot_pixels[..., 0, :])
     min_length = max(2, int(round(thresholds.min_duration * fps)))
     min_gap = max(1, int(round(thresholds.min_gap * fps)))
+    max_glitch = int(round(thresholds.max_glitch * fps))
 
     def planted(speed: np.ndarray, pixels: np.ndarray, enter_height: float, exit_height: float) -> np.ndarray:
         slow = np.nan_to_num(speed, nan=np.inf)
         enter = (slow < thresholds.enter_speed) & (ankle_above_level < enter_height)
         leave = (slow > thresholds.exit_speed) | (ankle_above_level > exit_height) | ~np.isfinite(speed)
         state = hysteresis(enter, leave)
-        return np.stack([clean_runs(close_gaps_in_place(state[:, foot], pixels[:, foot], ankle_depth[:, foot], focal_px,
-                                                        min_gap, thresholds.gap_radius_m), min_length, 1)
-                         for foot in range(state.shape[1])], axis=1)
+        feet = state.shape[1]
+        return np.stack([clean_runs(close_gaps_in_place(
+            state[:, foot], pixels[:, foot], ankle_depth[:, foot], focal_px, min_gap, thresholds.gap_radius_m,
+            state[:, 1 - foot] if feet == 2 else None, max_glitch), min_length, 1) for foot in range(feet)], axis=1)
 
     heel = planted(heel_speed, heel_pixels, thresholds.heel_enter_height, thresholds.heel_exit_height)
     toe = planted(speeds[..., 2], foot_pixels[..., 2, :], thresholds.toe_height, thresholds.toe_height + 0.02)

@@ -123,3 +123,32 @@ def test_a_break_in_a_stance_is_closed_only_where_the_foot_comes_back() -> None:
     heel[30:32, 0] += 8.0
     heel_down, _ = image_contacts(*_foot_in_the_picture(heel, 6.0, 1500.0))
     assert runs(heel_down[:, 0]) == [(0, 60)]
+
+
+def _two_feet(left_px: np.ndarray, right_px: np.ndarray, fps: float = 60.0):
+    """(frames, 2) heel pixels of each foot, 3.3 m away, 1573 px focal -> image_contacts' inputs."""
+    feet = [np.repeat(path[:, None, :], 3, axis=1) + np.array([[0.0, -20.0], [0.0, 0.0], [25.0, 0.0]])
+            for path in (left_px, right_px)]
+    frames = len(left_px)
+    return np.stack(feet, axis=1), np.full((frames, 2), 3.3), np.zeros((frames, 2)), 1573.0, fps
+
+
+def test_a_stance_foot_the_detector_drags_away_and_back_stays_planted_but_a_hop_stays_a_hop() -> None:
+    # pose2sim cam01's left foot in stance: the swinging right foot passes in front and BlazePose drags the left
+    # foot's points 60 px down the picture for 0.12 s, then they are back (the two clean views see it still).
+    frames = 90
+    left = np.tile([400.0, 1100.0], (frames, 1))
+    left[40:47, 1] += 60.0 * np.sin(np.linspace(0, np.pi, 7))
+    right = np.stack([np.full(frames, 600.0), 900.0 + 4.0 * np.arange(frames)], axis=1)  # swinging throughout
+    heel_down, _ = image_contacts(*_two_feet(left, right))
+    assert runs(heel_down[:, 0]) == [(0, frames)]
+    assert not heel_down[:, 1].any()
+    # But both feet planted, then both off the floor for 0.12 s (up the picture and down again), back on the same
+    # spots: a hop, two stances each, since the other foot was planted when the break began.
+    hop = np.zeros(frames)
+    hop[40:47] = -60.0 * np.sin(np.linspace(0, np.pi, 7))
+    left = np.stack([np.full(frames, 400.0), 1100.0 + hop], axis=1)
+    right = np.stack([np.full(frames, 600.0), 1100.0 + hop], axis=1)
+    heel_down, _ = image_contacts(*_two_feet(left, right))
+    for foot in range(2):
+        assert len(runs(heel_down[:, foot])) == 2
