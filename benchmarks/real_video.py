@@ -124,7 +124,9 @@ DEFINITIONS = {
     "still_root_drift_cm": "sports2d: videopose tracks the performer on the roof, who does jumping jacks in place "
                            "before moving off; over the frames until the 2D hip centre has moved sideways by 10 % "
                            "of the 2D body height, the largest horizontal distance of the root from its first "
-                           "position ('preview': the preview's root path, as in com_surge_cm)",
+                           "position ('preview': the preview's root path, as in com_surge_cm); 'diameter': the "
+                           "largest horizontal distance between two frames' roots over the same frames (not tied "
+                           "to where the first frame was placed)",
 }
 
 
@@ -638,6 +640,8 @@ def score_still(animation: Animation, keypoints: Keypoints2D, motion: Motion3D |
     result = {"frames": [first, stop], "seconds": (stop - first) / animation.fps,
               "still_root_drift_cm": 100 * float(drift.max()) if len(drift) else float("nan"),
               "still_root_end_drift_cm": 100 * float(drift[-1]) if len(drift) else float("nan"),
+              "still_root_diameter_cm": 100 * _horizontal_diameter(animation.root_positions[first:stop, :2])
+              if stop > first else float("nan"),
               "up_source": str(animation.extras.get("up_source", "?"))}
     if motion is not None and len(drift):
         result["preview_root_drift_cm"] = 100 * float(drift_of(preview_world(motion, keypoints)[:, _H["pelvis"]]).max())
@@ -780,7 +784,8 @@ def render_markdown(results: dict, json_name: str) -> str:
                                  ("squats: standing knees (deg)", "squats", "squat_knee_flexion_deg"),
                                  ("squats: COM surge (cm)", "squats", "com_surge_cm"),
                                  ("squats: foot range (cm)", "squats", "foot_range_cm"),
-                                 ("in place: root drift (cm)", "still", "still_root_drift_cm")):
+                                 ("in place: root drift (cm)", "still", "still_root_drift_cm"),
+                                 ("in place: root diameter (cm)", "still", "still_root_diameter_cm")):
             lines.append(f"| {title} | " + " | ".join(
                 _format("{:.0f}", results["runs"][label].get(part, {}).get(key)) for label in labels) + " |")
         lines.append("")
@@ -811,6 +816,7 @@ def render_markdown(results: dict, json_name: str) -> str:
             still = run["still"]
             lines.append(f"In place (sports2d, frames {still['frames'][0]}-{still['frames'][1]}): the root drifts up to "
                          f"{still['still_root_drift_cm']:.0f} cm ({still['still_root_end_drift_cm']:.0f} cm at the end; "
+                         f"largest distance between two frames {_format('{:.0f}', still.get('still_root_diameter_cm'))} cm; "
                          f"preview world {_format('{:.0f}', still.get('preview_root_drift_cm'))} cm).")
         lines += ["", f"![root paths](real_video_paths_{label}.png) ![feet](real_video_feet_{label}.png)", ""]
     lines += ["Definitions:", ""] + [f"- **{key}**: {text}" for key, text in results["definitions"].items()]

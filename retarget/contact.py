@@ -111,6 +111,36 @@ class ImageContactThresholds:
     gap_radius_m: float = 0.02  # ... when the point is back within this of where it was before the break
     max_glitch: float = 0.3  # s: a longer break, back in place, closed while the other foot was in the air
     speed_sigma: float = 0.04  # s: Gaussian smoothing of pixel positions before differentiating
+    max_point_speed: float = 6.0  # m/s: a point that jumps faster between two frames was lost by the detector
+
+
+def implausible_jumps(pixels: np.ndarray, depth: np.ndarray, focal_px: float, fps: float, max_speed: float,
+                      max_lost: int = 0, radius_m: float = 0.02) -> np.ndarray:
+    """(frames, ..., 2) pixels, (frames, ...) depths in metres -> (frames, ...) bool: the frames where the detector
+    lost a point. A step faster than ``max_speed`` m/s across the camera ray marks the frames on either side
+    (a detector that put a foot's points on the other foot: 100-200 px in a frame on pose2sim cam02); where a
+    later jump within ``max_lost`` frames brings the point back within ``radius_m`` of where it was before the
+    first, every frame in between is lost too. Masked before smoothing, a lost stretch does not leak into the
+    frames around it, where the foot still stands."""
+    frames = len(pixels)
+    flat = pixels.reshape(frames, -1, 2)
+    flat_depth = np.broadcast_to(depth, pixels.shape[:-1]).reshape(frames, -1)
+    step = np.linalg.norm(np.diff(flat, axis=0), axis=-1) * flat_depth[1:] / focal_px * fps
+    fast = np.nan_to_num(step, nan=0.0) > max_speed
+    lost = np.zeros(flat.shape[:2], dtype=bool)
+    lost[1:] |= fast
+    lost[:-1] |= fast
+    for point in np.flatnonzero(fast.any(axis=0)):
+        jumps = np.flatnonzero(fast[:, point])  # step i: between frames i and i + 1
+        for number, out in enumerate(jumps):
+            for back in jumps[number + 1:]:
+                if back - out > max_lost:
+                    break
+                moved = np.linalg.norm(flat[back + 1, point] - flat[out, point]) * flat_depth[out, point] / focal_px
+                if moved < radius_m:
+                    lost[out + 1:back + 1, point] = True
+                    break
+    return lost.reshape(pixels.shape[:-1])
 
 
 def close_gaps_in_place(mask: np.ndarray, pixels: np.ndarray, depth: np.ndarray, focal_px: float, min_gap: int,
@@ -176,7 +206,10 @@ def image_contacts(foot_pixels: np.ndarray, ankle_depth: np.ndarray, ankle_above
     Returns (heel, toe) (frames, feet) bool: the heel (or, without a heel point, the ankle) stands still
     and the ankle is low; the toe stands still and the ankle is at most ``toe_height`` up.
     """
-    speeds = image_speeds(foot_pixels, ankle_depth[..., None], focal_px, fps, thresholds.speed_sigma)
+    lost = implausible_jumps(foot_pixels, ankle_depth[..., None], focal_px, fps, thresholds.max_point_speed,
+                             int(round(thresholds.max_glitch * fps)), thresholds.gap_radius_m)
+    speeds = image_speeds(np.where(lost[..., None], np.nan, foot_pixels), ankle_depth[..., None], focal_px, fps,
+                          thresholds.speed_sigma)
     heel_speed = np.where(np.isfinite(speeds[..., 1]), speeds[..., 1], speeds[..., 0])
     heel_pixels = np.where(np.isfinite(foot_pixels[..., 1, :]), foot_pixels[..., 1, :], foot_pixels[..., 0, :])
     min_length = max(2, int(round(thresholds.min_duration * fps)))

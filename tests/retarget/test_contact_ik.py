@@ -152,3 +152,17 @@ def test_a_stance_foot_the_detector_drags_away_and_back_stays_planted_but_a_hop_
     heel_down, _ = image_contacts(*_two_feet(left, right))
     for foot in range(2):
         assert len(runs(heel_down[:, foot])) == 2
+
+
+def test_a_stance_foot_lost_onto_the_other_foot_does_not_end_its_stance_early() -> None:
+    # pose2sim cam02: the detector puts the planted left foot's points on the swinging right foot (120 px away)
+    # for 0.2 s, then finds it again where it stood. The smoothed speed of that jump ended the stance 5 frames
+    # before it and never bridged it; the lost frames are now left out and the stance runs on to its lift-off.
+    frames = 110
+    heel = np.tile([560.0, 1100.0], (frames, 1))
+    heel[60:72, 0] -= 120.0
+    heel[85:, 0] += 2.0 / 60 * 1573 / 3.3 * np.arange(1, 26)  # lifts off at frame 85, away at 2 m/s
+    swing = np.stack([np.full(frames, 300.0), 900.0 + 4.0 * np.arange(frames)], axis=1)  # the other foot, in the air
+    heel_down, _ = image_contacts(*_two_feet(heel, swing))
+    (start, stop), = runs(heel_down[:, 0])
+    assert start == 0 and 82 <= stop <= 86
