@@ -47,7 +47,7 @@ from videopose.core.errors import VideoposeError  # noqa: E402
 from videopose.core.fileio import atomic_output, load_npz, save_npz  # noqa: E402
 from videopose.core.formats import Keypoints2D, Motion3D  # noqa: E402
 from videopose.core.layouts import H36M17, MEDIAPIPE33  # noqa: E402
-from videopose.retarget.contact import runs  # noqa: E402
+from videopose.core.frame_runs import frame_runs  # noqa: E402
 
 SHARED = Path(os.environ.get("VIDEOPOSE_SHARED", REPO / ".." / "shared")).resolve()
 VIDEOS = SHARED / "videos"
@@ -224,7 +224,7 @@ def reference_stance(feet: np.ndarray, floor_z: float, fps: float) -> np.ndarray
     planted = (spread < STANCE_RADIUS_M) & (lowest < STANCE_LOW_M)
     minimum = max(2, int(round(MIN_STANCE_S * fps)))
     for foot in range(planted.shape[1]):
-        for start, stop in runs(planted[:, foot]):
+        for start, stop in frame_runs(planted[:, foot]):
             if stop - start < minimum:
                 planted[start:stop, foot] = False
     return planted
@@ -424,7 +424,7 @@ def phase_slides(ankles_xy: np.ndarray, contacts: np.ndarray) -> list[float]:
     distance (m) from the phase's first-frame position."""
     slides = []
     for foot in range(contacts.shape[1]):
-        for start, stop in runs(contacts[:, foot]):
+        for start, stop in frame_runs(contacts[:, foot]):
             path = ankles_xy[start:stop, foot]
             slides.append(float(np.linalg.norm(path - path[0], axis=-1).max()))
     return slides
@@ -693,7 +693,7 @@ def plot_feet(reference: dict, curves: dict[str, dict], path: Path, label: str) 
             frames = len(curve["ankle_height"])
             time_axis = np.arange(frames) / fps
             truth = reference["feet"][:frames, foot, 0, 2] - floor_z
-            for start, stop in runs(reference["stance"][:frames, foot]):
+            for start, stop in frame_runs(reference["stance"][:frames, foot]):
                 axis.axvspan(start / fps, (stop - 0.001) / fps, color="0.85", lw=0)
             axis.plot(time_axis, 100 * truth, "k-", lw=2, label="reference ankle (stance grey)")
             axis.plot(time_axis, 100 * curve["ankle_height"][:, foot], "-", color="tab:blue", label="animation ankle")

@@ -41,12 +41,13 @@ from typing import Iterator
 import numpy as np
 
 from videopose.lifter.tracking import (
-    TrackerSettings, TrackState, assign_identities, association_costs, bounding_boxes, clean_track, frame_runs,
+    TrackerSettings, TrackState, assign_identities, association_costs, bounding_boxes, clean_track,
     track_prominence,
 )
 from videopose.lifter.video import iter_frames_with_times, is_variable_frame_rate, probe_video
 from videopose.core.errors import VideoposeError
 from videopose.core.formats import Keypoints2D
+from videopose.core.frame_runs import frame_ranges, frame_runs
 from videopose.core.layouts import COCO17, MEDIAPIPE33
 from videopose.core.progress import ProgressCallback, no_progress
 
@@ -557,12 +558,6 @@ def person_path(path: str | os.PathLike, number: int) -> Path:
         if stem.endswith(inner):
             return path.with_name(f"{stem[: -len(inner)]}.person{number}{inner}{suffix}")
     return path.with_name(f"{stem}.person{number}{suffix}")
-
-
-def frame_ranges(mask: np.ndarray) -> str:
-    """``"3-7, 12, 40-41"``: the runs of True frames of a (frames,) bool mask, or ``"none"``."""
-    runs = frame_runs(mask)
-    return ", ".join(f"{a}" if a == b - 1 else f"{a}-{b - 1}" for a, b in runs) if runs else "none"
 
 
 def detection_summary(keypoints: Keypoints2D) -> dict:

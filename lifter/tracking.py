@@ -77,13 +77,6 @@ def fill_short_gaps(
     return keypoints, scores, filled
 
 
-def frame_runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[(start, stop), ...]: the runs of consecutive True frames of a (frames,) bool mask, stop exclusive."""
-    padded = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
-
-
 def bounding_boxes(keypoints: np.ndarray, scores: np.ndarray, min_score: float = MIN_SCORE) -> np.ndarray:
     """(frames, 4) [x0, y0, x1, y1] around each frame's joints scoring at least ``min_score``; NaN if none."""
     usable = np.isfinite(keypoints).all(axis=-1) & (scores >= min_score)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from videopose.core.frame_runs import frame_runs
+
 
 @dataclass(frozen=True)
 class ContactThresholds:
@@ -52,20 +54,13 @@ def hysteresis(enter: np.ndarray, leave: np.ndarray) -> np.ndarray:
     return (latest >= 0) & (state == 1)
 
 
-def runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(frames,) bool -> [(start, stop)) index pairs of its True runs."""
-    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
-    changes = np.flatnonzero(np.diff(padded))
-    return list(zip(changes[::2].tolist(), changes[1::2].tolist()))
-
-
 def clean_runs(mask: np.ndarray, min_length: int, min_gap: int) -> np.ndarray:
     """(frames,) bool -> gaps shorter than ``min_gap`` closed, then runs shorter than ``min_length`` dropped."""
     cleaned = mask.copy()
-    for start, stop in runs(~cleaned):
+    for start, stop in frame_runs(~cleaned):
         if 0 < start and stop < len(cleaned) and stop - start < min_gap:
             cleaned[start:stop] = True
-    for start, stop in runs(cleaned):
+    for start, stop in frame_runs(cleaned):
         if stop - start < min_length:
             cleaned[start:stop] = False
     return cleaned
@@ -158,7 +153,7 @@ def close_gaps_in_place(mask: np.ndarray, pixels: np.ndarray, depth: np.ndarray,
     (pose2sim cam01, left foot: its points dragged 60 px down the picture for 0.14 s, then back).
     """
     closed = np.asarray(mask, dtype=bool).copy()
-    planted = runs(closed)
+    planted = frame_runs(closed)
     longest = max(min_gap, max_glitch)
     for number, (_, end) in enumerate(planted):
         # The first later run back in place within reach (short runs inside the break, where the speed of a point
@@ -206,15 +201,15 @@ def image_contacts(foot_pixels: np.ndarray, ankle_depth: np.ndarray, ankle_above
     Returns (heel, toe) (frames, feet) bool: the heel (or, without a heel point, the ankle) stands still
     and the ankle is low; the toe stands still and the ankle is at most ``toe_height`` up.
     """
-    lost = implausible_jumps(foot_pixels, ankle_depth[..., None], focal_px, fps, thresholds.max_point_speed,
-                             int(round(thresholds.max_glitch * fps)), thresholds.gap_radius_m)
+    min_length = max(2, int(round(thresholds.min_duration * fps)))
+    min_gap = max(1, int(round(thresholds.min_gap * fps)))
+    max_glitch = int(round(thresholds.max_glitch * fps))
+    lost = implausible_jumps(foot_pixels, ankle_depth[..., None], focal_px, fps, thresholds.max_point_speed, max_glitch,
+                             thresholds.gap_radius_m)
     speeds = image_speeds(np.where(lost[..., None], np.nan, foot_pixels), ankle_depth[..., None], focal_px, fps,
                           thresholds.speed_sigma)
     heel_speed = np.where(np.isfinite(speeds[..., 1]), speeds[..., 1], speeds[..., 0])
     heel_pixels = np.where(np.isfinite(foot_pixels[..., 1, :]), foot_pixels[..., 1, :], foot_pixels[..., 0, :])
-    min_length = max(2, int(round(thresholds.min_duration * fps)))
-    min_gap = max(1, int(round(thresholds.min_gap * fps)))
-    max_glitch = int(round(thresholds.max_glitch * fps))
 
     def planted(speed: np.ndarray, pixels: np.ndarray, enter_height: float, exit_height: float) -> np.ndarray:
         slow = np.nan_to_num(speed, nan=np.inf)
@@ -222,9 +217,13 @@ def image_contacts(foot_pixels: np.ndarray, ankle_depth: np.ndarray, ankle_above
         leave = (slow > thresholds.exit_speed) | (ankle_above_level > exit_height) | ~np.isfinite(speed)
         state = hysteresis(enter, leave)
         feet = state.shape[1]
-        return np.stack([clean_runs(close_gaps_in_place(
-            state[:, foot], pixels[:, foot], ankle_depth[:, foot], focal_px, min_gap, thresholds.gap_radius_m,
-            state[:, 1 - foot] if feet == 2 else None, max_glitch), min_length, 1) for foot in range(feet)], axis=1)
+        cleaned = np.empty_like(state)
+        for foot in range(feet):
+            other = state[:, 1 - foot] if feet == 2 else None
+            closed = close_gaps_in_place(state[:, foot], pixels[:, foot], ankle_depth[:, foot], focal_px, min_gap,
+                                         thresholds.gap_radius_m, other, max_glitch)
+            cleaned[:, foot] = clean_runs(closed, min_length, min_gap=1)  # gaps: closed above, in place only
+        return cleaned
 
     heel = planted(heel_speed, heel_pixels, thresholds.heel_enter_height, thresholds.heel_exit_height)
     toe = planted(speeds[..., 2], foot_pixels[..., 2, :], thresholds.toe_height, thresholds.toe_height + 0.02)

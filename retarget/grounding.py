@@ -49,7 +49,7 @@ from videopose.core.errors import VideoposeError
 from videopose.core.formats import Keypoints2D
 from videopose.core.layouts import H36M17, get_layout
 from videopose.retarget.camera_model import PinholeCamera
-from videopose.retarget.contact import runs
+from videopose.core.frame_runs import frame_runs
 
 GRAVITY = 9.81  # m/s^2
 DEFAULT_HEIGHT_M = 1.70
@@ -433,7 +433,7 @@ def footprint_centres(ankles: np.ndarray, planted: np.ndarray) -> tuple[np.ndarr
     position of each run of planted frames, (footprints,) its number of frames)."""
     centres, counts = [], []
     for foot in range(planted.shape[1]):
-        for start, stop in runs(planted[:, foot]):
+        for start, stop in frame_runs(planted[:, foot]):
             path = ankles[start:stop, foot]
             path = path[np.isfinite(path).all(axis=1)]
             if len(path):
@@ -463,7 +463,7 @@ def flight_frames(pinned: np.ndarray, longest: int) -> np.ndarray:
     planted, between two planted frames (a jump; not the clip's start or end, not a long detection gap)."""
     free = ~pinned.any(axis=1)
     flight = np.zeros(len(free), dtype=bool)
-    for start, stop in runs(free):
+    for start, stop in frame_runs(free):
         if start > 0 and stop < len(free) and stop - start <= longest:
             flight[start:stop] = True
     return flight
@@ -481,7 +481,7 @@ def off_floor_footprints(reprojected: np.ndarray, ankles_relative: np.ndarray, p
     heights = (np.asarray(reprojected)[:, None, :] + np.asarray(ankles_relative))[..., 2] - ankle_level
     off = np.zeros(np.shape(pinned), dtype=bool)
     for foot in range(off.shape[1]):
-        for start, stop in runs(np.asarray(pinned, dtype=bool)[:, foot]):
+        for start, stop in frame_runs(np.asarray(pinned, dtype=bool)[:, foot]):
             off[start:stop, foot] = abs(float(np.median(heights[start:stop, foot]))) > tolerance_m
     return off
 
@@ -529,7 +529,7 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
     # toe: there the ankle rises with the heel, so it is pinned along the floor only).
     heel_down = np.asarray(pinned, dtype=bool)
     pinned = heel_down if toe_pinned is None else heel_down | np.asarray(toe_pinned, dtype=bool)
-    footprint_runs = [(foot, start, stop) for foot in range(pinned.shape[1]) for start, stop in runs(pinned[:, foot])]
+    footprint_runs = [(foot, start, stop) for foot in range(pinned.shape[1]) for start, stop in frame_runs(pinned[:, foot])]
     first_footprint = 3 * frames
     # Pins: M_t (root_t + ankle_rel_t - footprint) = 0, M_t = P_across / pin + d d^T / pin_along (the lifted
     # pose's depth, which carries the root from one footprint to the next along the ray, is its weakest part).

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from videopose.core.animation import Animation
-from videopose.retarget.contact import runs
+from videopose.core.frame_runs import frame_runs
 from videopose.core.animation import make_continuous
 
 # (hip, knee, ankle) of the canonical skeleton, in Animation.contacts column order (left, right).
@@ -85,7 +85,7 @@ def pin_weights(contact: np.ndarray, positions: np.ndarray, blend_frames: int) -
     pin = positions.copy()
     ramp = np.arange(1, blend_frames + 1) / (blend_frames + 1)
     ramp = ramp * ramp * (3 - 2 * ramp)
-    for start, stop in runs(contact):
+    for start, stop in frame_runs(contact):
         target = np.median(positions[start:stop], axis=0)
         run_weight = np.zeros(frames)
         run_weight[start:stop] = 1.0

@@ -42,11 +42,11 @@ from videopose.core.formats import Keypoints2D, Motion3D
 from videopose.core.layouts import H36M17
 from videopose.core.progress import ProgressCallback, no_progress
 from videopose.retarget.camera_model import PinholeCamera
-from videopose.retarget.contact import ImageContactThresholds, image_contacts, runs
+from videopose.core.frame_runs import frame_ranges
+from videopose.retarget.contact import ImageContactThresholds, image_contacts
 from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
-                                          reproject_translation, scaled_skeleton, smooth_translation, solve_root_path,
-                                          off_floor_footprints,
-                                          support_up, footprint_centres)
+                                          off_floor_footprints, reproject_translation, scaled_skeleton, smooth_translation,
+                                          solve_root_path, support_up, footprint_centres)
 
 (PELVIS, RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE, LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, SPINE, THORAX, NECK_NOSE, HEAD,
  LEFT_SHOULDER, LEFT_ELBOW, LEFT_WRIST, RIGHT_SHOULDER, RIGHT_ELBOW, RIGHT_WRIST) = range(17)
@@ -467,11 +467,6 @@ def floor_scale(ankles: np.ndarray, planted: np.ndarray, floor: Floor, level: fl
     return float(np.median(floor.offset / heights))
 
 
-def _frame_ranges(mask: np.ndarray) -> str:
-    """``"3-7, 12"``: the runs of True frames of a (frames,) bool mask."""
-    return ", ".join(f"{a}" if a == b - 1 else f"{a}-{b - 1}" for a, b in runs(mask))
-
-
 def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: PinholeCamera | None = None,
                              height_m: float = DEFAULT_HEIGHT_M, bone_lengths: np.ndarray | None = None,
                              contact_thresholds: ImageContactThresholds = ImageContactThresholds(),
@@ -496,7 +491,7 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     and their root comes from their own reprojection. Without a planted foot they keep ``height_m`` and
     follow their reprojection (no lifter-depth fallback: they stay in the shared world).
     """
-    from videopose.retarget.root import ankle_height, estimate_world_frame, world_frame_from_up
+    from videopose.retarget.root import estimate_world_frame, world_frame_from_up
 
     if motion.layout != "h36m17":
         raise VideoposeError(f"the retargeter reads H36M17 motion (the lifter's output), got layout {motion.layout!r}")
@@ -608,7 +603,7 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     on_rays = floor.source != "body"
     off_floor = off_floor_footprints(reprojected, relative_world[:, feet], heel | toe, level)
     if off_floor.any():
-        warnings.warn(f"the feet stand on another level than the floor in frames {_frame_ranges(off_floor.any(axis=1))} "
+        warnings.warn(f"the feet stand on another level than the floor in frames {frame_ranges(off_floor.any(axis=1))} "
                       "(a step off a roof or a stage?): there the root follows the reprojection, not the floor",
                       stacklevel=2)
     root = solve_root_path(reprojected, rays, distance, relative_world[:, feet], heel, level, fps,

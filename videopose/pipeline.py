@@ -275,7 +275,7 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
     import time
 
     from videopose.lifter.checkpoint import load_checkpoint
-    from videopose.lifter.detect import frame_ranges
+    from videopose.core.frame_runs import frame_ranges
     from videopose.lifter.turning import turning_checkpoint_for
     from videopose.core.formats import Keypoints2D, Motion3D
     from videopose.core.progress import scaled
@@ -310,8 +310,7 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
             from videopose.lifter.turning import lift_with_turning
 
             motion, _ = lift_with_turning(keypoints, load_checkpoint(checkpoint_path), turning_path,
-                                                device=options.device, flip=options.flip,
-                                                progress=stage_progress("lift"))
+                                          device=options.device, flip=options.flip, progress=stage_progress("lift"))
             return motion
         return lift
 

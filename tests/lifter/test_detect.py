@@ -16,7 +16,7 @@ from videopose.lifter.detect import (
     COCO17_FROM_MEDIAPIPE33, PeopleDetections, describe_detection, detect_in_region, detect_people_video, detect_video,
     detection_summary, keypoints_from_detections, landmark_model_available, rotation_order,
 )
-from videopose.lifter.tracking import frame_runs
+from videopose.core.frame_runs import frame_runs
 from videopose.core.errors import VideoposeError
 from videopose.core.formats import Keypoints2D
 from videopose.core.layouts import COCO17, MEDIAPIPE33

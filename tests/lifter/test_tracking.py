@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from videopose.core.frame_runs import frame_runs
 from videopose.lifter.tracking import (
-    FILL_SCORE_FACTOR, bounding_boxes, clean_track, fill_short_gaps, fix_left_right_swaps, frame_runs, main_performer,
+    FILL_SCORE_FACTOR, bounding_boxes, clean_track, fill_short_gaps, fix_left_right_swaps, main_performer,
     person_identities, swap_group_indices, track_people, track_prominence,
 )
 from videopose.core.layouts import COCO17, MEDIAPIPE33

@@ -12,7 +12,7 @@ import pytest
 from test_twist import frame_to_frame_degrees, turns_the_positions_show
 from videopose.core.formats import Keypoints2D, Motion3D
 from videopose.retarget import pipeline
-from videopose.retarget.contact import runs
+from videopose.core.frame_runs import frame_runs
 from videopose.retarget.pipeline import retarget_motion
 from videopose.retarget.rig_feet import canonical_foot_offset
 
@@ -54,7 +54,7 @@ def test_the_default_output_has_flat_planted_feet_no_twist_pops_and_the_same_joi
             # Never under the floor, nor under its own ankle where the ankle is (a grounding miss on sports2d).
             floor = np.minimum(positions[:, ankle, 2], 0.0)
             assert (ball[:, 2] - floor).min() > -1e-3, f"{name}: {side} ball {(ball[:, 2] - floor).min() * 100:.1f} cm under"
-            for start, stop in runs(contacts[:, side_index]):
+            for start, stop in frame_runs(contacts[:, side_index]):
                 tilt = np.degrees(np.arccos(np.clip(world[start:stop, ankle, 2, 2], -1, 1)))
                 assert tilt.max() < 0.5, f"{name}: planted {side} foot tilted {tilt.max():.1f} deg at {start}"
         turns, shown = frame_to_frame_degrees(animation), turns_the_positions_show(animation)

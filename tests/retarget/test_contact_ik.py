@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter1d
 
-from videopose.retarget.contact import detect_contacts, foot_sliding, hysteresis, image_contacts, runs
+from videopose.core.frame_runs import frame_runs
+from videopose.retarget.contact import detect_contacts, foot_sliding, hysteresis, image_contacts
 from videopose.retarget.ik import soft_reach, two_bone_ik
 from videopose.retarget.pipeline import RetargetOptions, retarget_motion
 from synthetic_motion import to_camera, walking_motion
@@ -115,14 +116,14 @@ def test_a_break_in_a_stance_is_closed_only_where_the_foot_comes_back() -> None:
     rows = np.r_[np.full(30, 1026.4), lift_off, 1010.7 + 5.0 * np.arange(1, 21)]
     heel = np.stack([np.full_like(rows, 326.0), rows], axis=1)
     heel_down, _ = image_contacts(*_foot_in_the_picture(heel, 3.26, 1573.0))
-    assert runs(heel_down[:, 0]) == runs(heel_down[:, 1])
-    (start, stop), = runs(heel_down[:, 0])
+    assert frame_runs(heel_down[:, 0]) == frame_runs(heel_down[:, 1])
+    (start, stop), = frame_runs(heel_down[:, 0])
     assert start == 0 and stop <= 42  # the heel starts rising at frame 35 (was: pinned until frame 48)
     # Still for 60 frames but for a 2-frame jitter of 8 px (3 cm at 6 m) that comes back: one stance, not two.
     heel = np.tile([500.0, 800.0], (60, 1))
     heel[30:32, 0] += 8.0
     heel_down, _ = image_contacts(*_foot_in_the_picture(heel, 6.0, 1500.0))
-    assert runs(heel_down[:, 0]) == [(0, 60)]
+    assert frame_runs(heel_down[:, 0]) == [(0, 60)]
 
 
 def _two_feet(left_px: np.ndarray, right_px: np.ndarray, fps: float = 60.0):
@@ -141,7 +142,7 @@ def test_a_stance_foot_the_detector_drags_away_and_back_stays_planted_but_a_hop_
     left[40:47, 1] += 60.0 * np.sin(np.linspace(0, np.pi, 7))
     right = np.stack([np.full(frames, 600.0), 900.0 + 4.0 * np.arange(frames)], axis=1)  # swinging throughout
     heel_down, _ = image_contacts(*_two_feet(left, right))
-    assert runs(heel_down[:, 0]) == [(0, frames)]
+    assert frame_runs(heel_down[:, 0]) == [(0, frames)]
     assert not heel_down[:, 1].any()
     # But both feet planted, then both off the floor for 0.12 s (up the picture and down again), back on the same
     # spots: a hop, two stances each, since the other foot was planted when the break began.
@@ -151,7 +152,7 @@ def test_a_stance_foot_the_detector_drags_away_and_back_stays_planted_but_a_hop_
     right = np.stack([np.full(frames, 600.0), 1100.0 + hop], axis=1)
     heel_down, _ = image_contacts(*_two_feet(left, right))
     for foot in range(2):
-        assert len(runs(heel_down[:, foot])) == 2
+        assert len(frame_runs(heel_down[:, foot])) == 2
 
 
 def test_a_stance_foot_lost_onto_the_other_foot_does_not_end_its_stance_early() -> None:
@@ -164,5 +165,5 @@ def test_a_stance_foot_lost_onto_the_other_foot_does_not_end_its_stance_early() 
     heel[85:, 0] += 2.0 / 60 * 1573 / 3.3 * np.arange(1, 26)  # lifts off at frame 85, away at 2 m/s
     swing = np.stack([np.full(frames, 300.0), 900.0 + 4.0 * np.arange(frames)], axis=1)  # the other foot, in the air
     heel_down, _ = image_contacts(*_two_feet(heel, swing))
-    (start, stop), = runs(heel_down[:, 0])
+    (start, stop), = frame_runs(heel_down[:, 0])
     assert start == 0 and 82 <= stop <= 86

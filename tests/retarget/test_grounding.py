@@ -14,7 +14,7 @@ from synthetic_motion import camera_from_world, reference_skeleton, walking_moti
 from videopose.core.formats import Keypoints2D, Motion3D
 from videopose.core.layouts import COCO17, H36M17, MEDIAPIPE33
 from videopose.retarget.camera_model import PinholeCamera
-from videopose.retarget.contact import runs
+from videopose.core.frame_runs import frame_runs
 from videopose.retarget.grounding import ANKLE_HEIGHT_PER_LEG, off_floor_footprints, reproject_translation, stature
 from videopose.retarget.pipeline import RetargetOptions, retarget_motion
 from videopose.retarget.solve import solve_grounded_animation, solve_pose
@@ -128,17 +128,17 @@ def test_up_floor_contacts_and_distance_of_a_walk_seen_by_a_known_camera() -> No
     assert animation.extras["camera_position"][2] == pytest.approx(truth["camera_height"], abs=0.01)
     # Contacts within two frames of the truth (runs of at least 4 frames; the clip's ends excepted).
     for foot in range(2):
-        found = runs(animation.contacts[:, foot])
-        for start, stop in runs(true_contacts[:, foot]):
+        found = frame_runs(animation.contacts[:, foot])
+        for start, stop in frame_runs(true_contacts[:, foot]):
             if stop - start < 4:
                 continue
             near = [(s, e) for s, e in found if abs(s - start) <= 2 and abs(e - stop) <= 2]
             assert near, f"foot {foot}: true contact {start}-{stop} not found within 2 frames in {found}"
-        assert len(found) <= len(runs(true_contacts[:, foot]))
+        assert len(found) <= len(frame_runs(true_contacts[:, foot]))
     # The planted ankle stays put (< 1 cm) on the floor (ankle height within 1 cm), and the walk covers its distance.
     ankles = animation.world_positions()[:, ANKLES]
     for foot in range(2):
-        for start, stop in runs(animation.extras["heel_contacts"][:, foot]):
+        for start, stop in frame_runs(animation.extras["heel_contacts"][:, foot]):
             assert np.linalg.norm(ankles[start:stop, foot, :2] - ankles[start, foot, :2], axis=-1).max() < 0.01
             assert np.abs(ankles[start:stop, foot, 2] - truth["ankle_level"]).max() < 0.01
     travelled = np.linalg.norm(animation.root_positions[-1, :2] - animation.root_positions[0, :2])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from videopose.core.formats import Keypoints2D, Motion3D
-from videopose.retarget.contact import runs
+from videopose.core.frame_runs import frame_runs
 from videopose.retarget.pipeline import RetargetOptions, retarget_motion
 from videopose.retarget.rig_feet import find_legs, rest_ankle_height
 from videopose.retarget.rigs import load_rig
@@ -54,7 +54,7 @@ def test_feet_stay_on_the_floor_and_planted_feet_stay_put(clips: dict[str, Motio
         for leg in legs:
             height = rest_ankle_height(rig.skeleton, leg)
             assert positions[:, leg.foot, 2].min() > height - 1e-6, f"{name}: ankle under its flat-foot height"
-            for start, stop in runs(contacts[:, leg.side]):
+            for start, stop in frame_runs(contacts[:, leg.side]):
                 ankle = positions[start:stop, leg.foot]
                 # Before: the planted foot slid 12 mm and bobbed 27 mm on the rig.
                 assert np.linalg.norm(ankle - np.median(ankle, axis=0), axis=-1).max() < 0.005, name

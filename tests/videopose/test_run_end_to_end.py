@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from videopose.core.animation import Animation
-from videopose.retarget.contact import runs
+from videopose.core.frame_runs import frame_runs
 from videopose.core.errors import VideoposeError
 from videopose.core.formats import Keypoints2D, Motion3D
 from videopose.pipeline import RunOptions, file_signature, intermediate_paths, run_pipeline
@@ -104,7 +104,7 @@ def test_video_to_fbx_read_back_with_ufbx(tmp_path):
     assert contacts is not None and contacts.any()
     planted_ankles = positions[:, [names.index(name) for name in ANKLES]]
     for side in range(2):
-        for start, stop in runs(contacts[:, side]):
+        for start, stop in frame_runs(contacts[:, side]):
             planted = planted_ankles[start:stop, side]
             assert np.abs(planted - planted.mean(axis=0)).max() < 0.01, "a locked foot moves during its contact"
             assert planted[:, 2].max() < 0.2, "a foot in contact is far above the floor"
