@@ -101,6 +101,9 @@ DEFINITIONS = {
                             "stance scored as contact_precision and contact_recall against the four-camera stance",
     "distance_ratio": "horizontal root displacement from first to last frame, animation / reference (pelvis)",
     "path_length_ratio": "length of the horizontal root path (smoothed, sigma 0.1 s), animation / reference",
+    "root_height_error_cm": "the root's height over the floor against the reference pelvis's (smoothed) over the clip, "
+                            "each less its median: 95th percentile of the absolute difference (a walk read as a "
+                            "hop, a body sinking between steps)",
     "direction_error_deg": "angle between the first-to-last root displacements, compared in the camera's frame "
                            "(animation via extra_world_from_camera, reference via the extrinsics) after removing "
                            "their components along true vertical",
@@ -512,6 +515,8 @@ def score_camera(reference: dict, camera: CalibratedCamera, animation: Animation
     estimated_in_camera = world_from_camera.T @ displacement
     flatten = np.eye(3) - np.outer(camera_up, camera_up)
     result["direction_error_deg"] = float(_angle_deg(flatten @ estimated_in_camera, flatten @ true_in_camera))
+    height_error = (root[:, 2] - np.median(root[:, 2])) - (reference_root[:, 2] - np.median(reference_root[:, 2]))
+    result["root_height_error_cm"] = 100 * float(np.percentile(np.abs(height_error), 95))
 
     # Root depth.
     true_depth = (reference_root @ camera.camera_from_world.T + camera.translation)[:, 2]
@@ -727,6 +732,7 @@ _TABLE = (
     ("distance ratio", "distance_ratio", "x{:.2f}"),
     ("path ratio", "path_length_ratio", "x{:.2f}"),
     ("direction (deg)", "direction_error_deg", "{:.0f}"),
+    ("root height error (cm)", "root_height_error_cm", "{:.1f}"),
     ("depth (%)", "root_depth_error_pct", "{:+.0f}"),
     ("depth, true height (%)", "root_depth_error_true_height_pct", "{:+.0f}"),
 )

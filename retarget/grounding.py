@@ -458,14 +458,32 @@ class RootPathWeights:
     footprint_ray_m: float = 0.02  # a footprint away from its ankle keypoint's ray, per frame (~7 px at 4 m)
 
 
-def flight_frames(pinned: np.ndarray, longest: int) -> np.ndarray:
+def flight_frames(pinned: np.ndarray, longest: int, heights: np.ndarray | None = None, fps: float = 30.0,
+                  min_rise_fraction: float = 0.3, min_apex_m: float = 0.02) -> np.ndarray:
     """(frames, feet) planted -> (frames,) bool: frames in a stretch of at most ``longest`` frames with no foot
-    planted, between two planted frames (a jump; not the clip's start or end, not a long detection gap)."""
+    planted, between two planted frames (a jump; not the clip's start or end, not a long detection gap).
+
+    ``heights`` (frames,) metres, the root's height as the pictures place it (the reprojection path): a stretch
+    long enough for free fall to lift the root by over ``min_apex_m`` (g T^2 / 8: 2 cm after 0.13 s, 15 cm after
+    0.35 s) is a flight only where those heights rise over the straight line between its ends by at least
+    ``min_rise_fraction`` of that. Otherwise the feet were on the ground and their contacts were missed
+    (pose2sim cam02: the detector lost the standing foot for 0.35 s of a walk and the free-fall root hopped
+    12 cm while the pictures kept the body level); sports2d's jumping jacks rise 13-15 cm in the pictures
+    against 23-27 cm of free fall, its drop off the roof 0.7 m over the line."""
     free = ~pinned.any(axis=1)
     flight = np.zeros(len(free), dtype=bool)
     for start, stop in frame_runs(free):
-        if start > 0 and stop < len(free) and stop - start <= longest:
-            flight[start:stop] = True
+        if not (start > 0 and stop < len(free) and stop - start <= longest):
+            continue
+        seconds = (stop - start + 1) / fps  # from the last planted frame to the next
+        apex = GRAVITY * seconds**2 / 8
+        if heights is not None and apex > min_apex_m:
+            span = np.asarray(heights[start - 1:stop + 1], dtype=np.float64)
+            chord = np.linspace(span[0], span[-1], len(span))
+            rise = np.nanmax(span - chord) if np.isfinite(span).any() else 0.0
+            if not rise >= min_rise_fraction * apex:
+                continue
+        flight[start:stop] = True
     return flight
 
 
@@ -583,7 +601,8 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
     # Accelerations: (r_{t-1} - 2 r_t + r_{t+1}) / dt^2 = gravity (both feet off the ground) or ~0.
     if frames >= 3:
         middle = np.arange(1, frames - 1)
-        airborne = flight_frames(pinned, max(1, int(round(weights.longest_flight_seconds * fps))))[middle]
+        airborne = flight_frames(pinned, max(1, int(round(weights.longest_flight_seconds * fps))),
+                                 np.asarray(reprojected)[:, 2], fps)[middle]
         sigma = np.where(airborne, weights.ballistic_acceleration, weights.grounded_acceleration) * dt**2
         for axis in range(3):
             index = row_count + np.arange(len(middle))

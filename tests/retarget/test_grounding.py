@@ -279,3 +279,33 @@ def test_a_footprint_lies_where_its_ankle_ray_meets_the_floor() -> None:
     assert np.abs(root - true_root).max() < 0.03  # where the ray meets the floor (the drift pulls a little)
     body_size_only = solve_root_path(reprojected, rays, distance, relative, pinned, level, fps)
     assert np.abs(body_size_only - true_root).max() > 0.1
+
+
+def test_missed_contacts_with_a_level_body_are_not_a_flight() -> None:
+    """Both feet unplanted for 0.35 s while the pictures keep the root level (pose2sim cam02: the detector lost
+    the standing foot): the root follows the pictures, no free-fall hop (12 cm there); a stretch whose pictures
+    rise as free fall does stays ballistic."""
+    from videopose.retarget.grounding import GRAVITY, solve_root_path
+
+    frames, fps, level = 90, 60.0, 0.1
+    camera = np.array([0.0, -4.0, 1.5])
+    relative = np.zeros((frames, 2, 3))
+    relative[:, :, 2] = -0.9
+    relative[:, 0, 0], relative[:, 1, 0] = -0.1, 0.1
+    root_truth = np.zeros((frames, 3))
+    root_truth[:, 2] = 0.9 + level
+    gap = slice(30, 51)  # 21 frames (0.35 s) with no foot planted
+    pinned = np.ones((frames, 2), dtype=bool)
+    pinned[gap] = False
+    rays = (root_truth - camera) / np.linalg.norm(root_truth - camera, axis=1, keepdims=True)
+    distance = np.linalg.norm(root_truth - camera, axis=1)
+    level_root = solve_root_path(root_truth, rays, distance, relative, pinned, level, fps)
+    assert np.abs(level_root[:, 2] - root_truth[:, 2]).max() < 0.01
+
+    seconds = (np.arange(frames) - (gap.start - 1)) / fps  # 0 at the last planted frame
+    flight = (gap.stop - gap.start + 1) / fps
+    jumping = root_truth.copy()
+    jumping[gap, 2] += 0.5 * GRAVITY * seconds[gap] * (flight - seconds[gap])  # apex 16.5 cm
+    rays = (jumping - camera) / np.linalg.norm(jumping - camera, axis=1, keepdims=True)
+    jump_root = solve_root_path(jumping, rays, np.linalg.norm(jumping - camera, axis=1), relative, pinned, level, fps)
+    assert jump_root[gap, 2].max() == pytest.approx(jumping[:, 2].max(), abs=0.015)
