@@ -46,7 +46,8 @@ from videopose.lifter.checkpoint import LifterCheckpoint, LifterConfig, build_mo
 from videopose.lifter.datasets import MocapDataset, load_training_data, split_dataset
 from videopose.lifter.losses import bone_length_loss, mpjpe_loss, reprojection_loss, weighted_mpjpe_loss
 from videopose.lifter.mocap import MOCAP_NAMES
-from videopose.lifter.synthetic import NO_NOISE, BodyAugmentation, BodySpin, DetectorNoise, augment_bodies, synthesize
+from videopose.lifter.synthetic import (NO_NOISE, BodyAugmentation, BodySpin, DetectorNoise, LandmarkOffsets,
+                                        augment_bodies, synthesize)
 from videopose.core.errors import VideoposeError
 from videopose.core.layouts import COCO17, H36M17
 from videopose.core.progress import ProgressCallback, no_progress
@@ -98,6 +99,7 @@ class TrainConfig:
     unlabeled_keypoints: tuple[str, ...] = ()
     init_checkpoint: str | None = None  # start from these weights (fine-tuning; same architecture)
     gaps: float = 0.0  # probability that a view has one long gap of the body or a limb (DetectorNoise.gap_probability)
+    landmark_offsets: float = 0.0  # probability that a view's 2D is rendered from detector-like landmarks (LandmarkOffsets)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "unlabeled_keypoints", tuple(self.unlabeled_keypoints))
@@ -174,10 +176,12 @@ def _noise_model(name: str, scale: float = 1.0, gaps: float = 0.0) -> DetectorNo
 
 def render_views(dataset: MocapDataset, rng: np.random.Generator, cameras_per_clip: int, noise: DetectorNoise,
                  receptive_field: int, causal_shift: int, bodies: BodyAugmentation | None = None,
-                 max_input: float = np.inf, spin: BodySpin | None = None) -> _Views:
+                 max_input: float = np.inf, spin: BodySpin | None = None,
+                 landmarks: LandmarkOffsets | None = None) -> _Views:
     """Every clip through ``cameras_per_clip`` virtual cameras -> one flat :class:`_Views`.
 
-    ``bodies``: bone-length augmentation per view; views whose 2D is not finite or beyond ``max_input``
+    ``bodies``: bone-length augmentation per view; ``landmarks``: detector-like landmark offsets per view;
+    views whose 2D is not finite or beyond ``max_input``
     are dropped (counted in ``dropped_views``)."""
     half = receptive_field // 2
     inputs, starts, poses, trajectory, intrinsics, clean = [], [], [], [], [], []
@@ -186,7 +190,7 @@ def render_views(dataset: MocapDataset, rng: np.random.Generator, cameras_per_cl
         repeated = np.repeat(clip.points[None], cameras_per_clip, axis=0)
         if bodies is not None and bodies.probability > 0:
             repeated = augment_bodies(rng, repeated, bodies)
-        batch = synthesize(rng, repeated, noise, spin=spin)
+        batch = synthesize(rng, repeated, noise, spin=spin, landmarks=landmarks)
         frames = clip.points.shape[0]
         good = (np.isfinite(batch.inputs_2d).all(axis=(1, 2, 3)) & np.isfinite(batch.poses_3d).all(axis=(1, 2, 3))
                 & (np.abs(np.nan_to_num(batch.inputs_2d, nan=np.inf)).max(axis=(1, 2, 3)) <= max_input))
@@ -504,6 +508,7 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None,
     noise = _noise_model(config.noise, config.noise_scale, config.gaps)
     spin = BodySpin(probability=config.spin, fps=float(np.median([clip.fps for clip in labeled_set.clips]))) \
         if config.spin > 0 else None
+    landmarks = LandmarkOffsets(probability=config.landmark_offsets) if config.landmark_offsets > 0 else None
     for epoch in range(start_epoch, config.epochs):
         epoch_start = time.time()
         rng = np.random.default_rng([config.seed, epoch])
@@ -519,10 +524,10 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None,
                 model.set_bn_momentum(momentum)
                 model.train()
         labeled_views = render_views(labeled_set, rng, config.cameras_per_clip, noise, receptive_field, causal_shift,
-                                     bodies, config.max_input, spin)
+                                     bodies, config.max_input, spin, landmarks)
         use_unlabeled = config.semi and bool(unlabeled_set.clips or real_views) and epoch >= config.warmup_epochs
         unlabeled_views = render_views(unlabeled_set, rng, config.cameras_per_clip, noise, receptive_field,
-                                       causal_shift, bodies, config.max_input, spin) \
+                                       causal_shift, bodies, config.max_input, spin, landmarks) \
             if use_unlabeled and unlabeled_set.clips else None
         if use_unlabeled and real_views is not None:
             unlabeled_views = real_views if unlabeled_views is None else _joined(unlabeled_views, real_views)

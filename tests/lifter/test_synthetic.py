@@ -11,7 +11,7 @@ from videopose.core.bvh import read_bvh
 from videopose.lifter.evaluate import evaluation_views
 from videopose.lifter.mocap import MOCAP_NAMES, h36m_bone_lengths, mocap_points
 from videopose.lifter.synthetic import (NO_NOISE, BodyAugmentation, BodySpin, CameraSampling, DetectorNoise,
-                                        augment_bodies, place_cameras, standing_height, synthesize)
+                                        LandmarkOffsets, augment_bodies, place_cameras, standing_height, synthesize)
 
 # The walk whose camera, in the shipped run's epoch 33, stood in the performer's path (2D of 1e6).
 WALK = "cc/005/005_17.bvh"
@@ -92,6 +92,33 @@ def _torso_up_in_image(inputs_2d: np.ndarray) -> np.ndarray:
     hips, shoulders = inputs_2d[..., [11, 12], :].mean(axis=-2), inputs_2d[..., [5, 6], :].mean(axis=-2)
     up = shoulders - hips
     return np.degrees(np.arctan2(up[..., 0], -up[..., 1]))
+
+
+def test_landmark_offsets_move_the_2d_hips_shoulders_and_knees_but_not_the_3d_targets(walk: np.ndarray) -> None:
+    """Issue 12, item 5: the training 2D from BlazePose-like landmarks (a longer torso, wider hips, knees low on
+    the leg), the 3D still the joint centres; views not drawn keep their 2D exactly."""
+    points = np.repeat(walk[None, :60], 40, axis=0)
+    plain = synthesize(np.random.default_rng(5), points)
+    moved = synthesize(np.random.default_rng(5), points, landmarks=LandmarkOffsets(probability=0.5))
+    np.testing.assert_array_equal(moved.poses_3d, plain.poses_3d)
+    np.testing.assert_array_equal(moved.trajectory, plain.trajectory)
+    changed = np.abs(moved.clean_2d - plain.clean_2d).max(axis=(1, 2, 3)) > 1e-6
+    assert 0.2 < changed.mean() < 0.8
+
+    def ratio(inputs_2d: np.ndarray, first: list[int], second: list[int], third: list[int] | None = None) -> np.ndarray:
+        a, b = inputs_2d[..., first, :].mean(axis=-2), inputs_2d[..., second, :].mean(axis=-2)
+        length = np.linalg.norm(a - b, axis=-1)
+        if third is not None:
+            length = length / np.linalg.norm(inputs_2d[..., third[0], :] - inputs_2d[..., third[1], :], axis=-1)
+        return np.median(length, axis=1)
+
+    torso = ratio(moved.clean_2d, [11, 12], [5, 6]) / ratio(plain.clean_2d, [11, 12], [5, 6])
+    hips = ratio(moved.clean_2d, [11], [12]) / ratio(plain.clean_2d, [11], [12])
+    thigh_per_shin = ratio(moved.clean_2d, [11], [13], [13, 15]) / ratio(plain.clean_2d, [11], [13], [13, 15])
+    assert np.all(torso[changed] > 1.0) and np.median(torso[changed]) > 1.08
+    assert np.all(hips[changed] > 0.98) and np.median(hips[changed]) > 1.08
+    assert np.median(thigh_per_shin[changed]) > 1.03
+    np.testing.assert_array_equal(moved.clean_2d[~changed], plain.clean_2d[~changed])
 
 
 def test_spun_bodies_turn_upside_down_in_the_image_and_keep_their_bones(walk: np.ndarray) -> None:

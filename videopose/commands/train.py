@@ -50,6 +50,9 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="probability that a view's body turns about the camera axis (flips, handstands; 0: off)")
     parser.add_argument("--gaps", type=float, default=0.0, metavar="P",
                         help="probability that a view has one long gap (body or limb, 8-45 frames) filled as inference fills it")
+    parser.add_argument("--landmark-offsets", type=float, default=0.0, metavar="P",
+                        help="probability that a view's 2D is rendered from detector-like landmarks (BlazePose's "
+                             "hips, shoulders and knees off the joint centres; 0: off)")
     parser.add_argument("--unlabeled-keypoints", nargs="+", default=(), metavar="KEYPOINTS.npz",
                         help="real footage for --semi: keypoints files (videopose detect), their camera from the frame "
                              "size and the default field of view (or --fov)")
@@ -76,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         labeled_fraction=args.labeled_fraction, warmup_epochs=args.warmup_epochs, seed=args.seed,
         threads=args.threads, half_weights=args.half, resume=args.resume, device=args.device,
         body_augmentation=args.body_augmentation, spin=args.spin, gaps=args.gaps,
+        landmark_offsets=args.landmark_offsets,
         unlabeled_keypoints=tuple(str(path) for path in args.unlabeled_keypoints), init_checkpoint=args.init,
     )
     footage = None
