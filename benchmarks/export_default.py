@@ -190,7 +190,7 @@ outliers ({noise.outlier_probability:.1%} of joints, {noise.outlier_size:.0%} of
 ({noise.drop_probability:.1%}, score 0, interpolated); short left/right swaps.
 
 ## Training
-`bash benchmarks/train_default.sh` (`videopose train`, config below). The paper's recipe: Adam with
+{info.get('command', '`bash benchmarks/train_default.sh`')} (`videopose train`, config below). The paper's recipe: Adam with
 amsgrad, learning rate {train_config['learning_rate']} x {train_config['lr_decay']} per epoch, batch-norm momentum
 {train_config['bn_momentum_start']} -> {train_config['bn_momentum_end']}, batches of {train_config['batch_size']} output frames,
 flip augmentation, the strided single-frame training model; MPJPE loss; the trajectory model with
@@ -203,7 +203,7 @@ with `--semi`; see docs/training.md).
   {guards['dropped_views']} views dropped, {guards['rolled_back']} collapse roll-backs over the run.
 - Trained {finished}, {log['hours']:.2f} hours of wall time ({log['seconds_per_epoch']:.0f} s per epoch);
   best validation epoch {log['best_epoch']} (these weights).
-
+{info.get('history_section', '')}
 ```json
 {json.dumps(_without_paths(train_config), indent=2)}
 ```
@@ -252,7 +252,8 @@ it to real 2D. Command:
 
 
 def export(run: Path, out: Path, results_dir: Path | None, card: Path, data: str | None, device: str,
-           cameras_per_clip: int, seed: int, half: bool, quiet: bool, real_video: Path | None = None) -> dict:
+           cameras_per_clip: int, seed: int, half: bool, quiet: bool, real_video: Path | None = None,
+           history: Path | None = None) -> dict:
     import torch
 
     from videopose.lifter.checkpoint import LifterCheckpoint, load_checkpoint, save_checkpoint
@@ -297,6 +298,9 @@ def export(run: Path, out: Path, results_dir: Path | None, card: Path, data: str
                    "dropped_views": int(sum(row.get("dropped_views", 0) for row in log)),
                    "rolled_back": int(sum(row.get("rolled_back", 0) for row in log))},
     }
+    if history is not None:  # a fine-tuned run: the stages before it, in the card's Training section
+        info["history_section"] = Path(history).read_text().strip() + "\n"
+        info["command"] = "The last of the stages listed below"
     if real_video is not None:
         results = json.loads(Path(real_video).read_text())
         label = next(name for name, entry in results["checkpoints"].items() if entry["path"] == best_path.name) \
@@ -346,13 +350,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--half", action="store_true", help="store float16 weights (half the size)")
     parser.add_argument("--real-video", type=Path, default=None,
                         help="JSON of benchmarks/train_real_video_compare.py, for the card's real-video table")
+    parser.add_argument("--history", type=Path, default=None,
+                        help="markdown for the card's Training section: the stages a fine-tuned run started from")
     parser.add_argument("--quiet", "-q", action="store_true")
     args = parser.parse_args(argv)
     from videopose.core.errors import VideoposeError
 
     try:
         info = export(args.run, args.out, args.results_dir, args.card or args.out.with_name("MODEL_CARD.md"),
-                      args.data, args.device, args.cameras_per_clip, args.seed, args.half, args.quiet, args.real_video)
+                      args.data, args.device, args.cameras_per_clip, args.seed, args.half, args.quiet, args.real_video,
+                      args.history)
     except VideoposeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

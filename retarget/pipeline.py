@@ -26,7 +26,7 @@ from videopose.retarget.contact import ContactThresholds, detect_contacts
 from videopose.retarget.ik import FEET, lock_feet
 from videopose.retarget.rig_feet import flatten_canonical_feet
 from videopose.retarget.rigs import Rig, load_rig, retarget_to_rig, twist_made_continuous
-from videopose.retarget.root import ankle_height
+from videopose.retarget.root import ankle_height, ankles_kept_above_floor
 from videopose.retarget.smoothing import DEFAULT_STRENGTH, smooth_positions, smooth_rotations
 from videopose.retarget.camera_model import PinholeCamera
 from videopose.retarget.contact import ImageContactThresholds
@@ -136,6 +136,8 @@ def retarget_motion(motion: Motion3D, options: RetargetOptions = RetargetOptions
     else:
         animation = Animation(animation.skeleton, animation.local_quats_xyzw, animation.root_positions,
                               animation.fps, contacts, dict(animation.extras))
+    if not grounded:  # the lifter-depth floor: no ankle under it
+        animation = ankles_kept_above_floor(animation)
     progress(4, total, "twist, feet and rig transfer")
     animation = flatten_canonical_feet(twist_made_continuous(animation))  # no twist pops, feet on the floor
     if rig is not None:

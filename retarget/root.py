@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from videopose.core.animation import Skeleton
+from videopose.core.animation import Animation, Skeleton
 from videopose.retarget.contact import point_speeds
 from videopose.core.layouts import H36M17
 
@@ -138,3 +138,19 @@ def root_trajectory(world_from_camera: np.ndarray, trajectory_camera: np.ndarray
     level = np.median(lower_heights[still]) if still.sum() >= 3 else np.percentile(lower_heights, 10)
     root[:, 2] -= level - level_above_floor
     return root, level_above_floor
+
+
+def ankles_kept_above_floor(animation: Animation) -> Animation:
+    """The animation with its root raised in every frame where an ankle joint would be under the floor
+    (z = 0), by just that much; other frames unchanged. For the lifter-depth path, whose floor is the
+    median height of the still lower foot: a deep squat's lifted depth put an ankle 2 mm under it (the
+    squats clip), which no turn of the foot can keep off the floor."""
+    positions = animation.world_positions()
+    ankles = [animation.skeleton.index(name) for name in ("left_ankle", "right_ankle")]
+    under = np.maximum(0.0, -positions[:, ankles, 2].min(axis=1))
+    if not under.any():
+        return animation
+    root = np.asarray(animation.root_positions, dtype=np.float64).copy()
+    root[:, 2] += under
+    return Animation(animation.skeleton, animation.local_quats_xyzw, root, animation.fps, animation.contacts,
+                     dict(animation.extras))
