@@ -221,6 +221,10 @@ These are errors on motion capture seen by virtual cameras, not on real video; t
 comparable with the paper's Human3.6M numbers (other subjects, motions and cameras, and no
 real detector). On real video expect larger errors, mostly from detection.
 {info.get('real_video_section', '')}
+## The turning weights
+`lifter/weights/turning.pt`, blended in only where the picture shows the body turning over
+(`lifter/turning.py`), has its own card: `lifter/weights/TURNING_MODEL_CARD.md`.
+
 ## Limitations
 - **Absolute depth from one view is ambiguous**: the focal length of a video is unknown, and a
   large person far away looks like a small one near. The trajectory model guesses the distance from
@@ -303,9 +307,9 @@ def export(run: Path, out: Path, results_dir: Path | None, card: Path, data: str
         info["command"] = "The last of the stages listed below"
     if real_video is not None:
         results = json.loads(Path(real_video).read_text())
-        label = next(name for name, entry in results["checkpoints"].items() if entry["path"] == best_path.name) \
-            if any(entry["path"] == best_path.name for entry in results["checkpoints"].values()) else \
-            list(results["checkpoints"])[-1]
+        # train_real_video_compare.py names each checkpoint by its folder and file ("RUN/best.pt").
+        label = next((name for name, entry in results["checkpoints"].items()
+                      if entry["path"] == f"{run.name}/{best_path.name}"), list(results["checkpoints"])[-1])
         info["real_video"] = results
         info["real_video_section"] = (
             "\n## Real video\nThe four-camera pose2sim clip (`benchmarks/train_real_video_compare.py`, the reference of "

@@ -3,7 +3,7 @@
 # at the learning rate where the 40-epoch run ended (1.5e-4 x 0.95 per epoch), 4 cameras per clip.
 # Usage: bash benchmarks/train_finetune.sh RUN_DIR [extra videopose-train args, e.g. --landmark-offsets 0.5]
 # INIT=CHECKPOINT, LR=RATE and SEED=N override the start (a second stage: INIT=runs/ft_control/best.pt LR=7e-5).
-# CPU, 1 thread, ~25 min on this 2-core machine; resumable with --resume.
+# CPU, 1 thread, 0.5-0.7 h on this 2-core machine (two runs side by side); resumable with --resume.
 # Then: python benchmarks/train_real_video_compare.py --checkpoint shipped=lifter/weights/default.pt --checkpoint new=RUN_DIR/best.pt
 set -euo pipefail
 run_dir=${1:?usage: train_finetune.sh RUN_DIR [args]}; shift

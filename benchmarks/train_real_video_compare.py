@@ -94,7 +94,9 @@ def main() -> int:
             truth = reference["h36m"] @ camera.camera_from_world.T
             rows[name] = {kind: _score(lift_keypoints(keypoints, path, device="cpu").joints_3d, truth)
                           for kind, keypoints in camera_inputs.items()}
-        results["checkpoints"][label] = {"path": Path(path).name, "cameras": rows, "seconds": time.time() - started}
+        # Folder and file only ("RUN/best.pt"): which run, without the machine's paths.
+        named = f"{Path(path).parent.name}/{Path(path).name}"
+        results["checkpoints"][label] = {"path": named, "cameras": rows, "seconds": time.time() - started}
         print(label, " ".join(f"{name}: detected {row['detected']['p_mpjpe_mm']:.1f} clean {row['clean']['p_mpjpe_mm']:.1f} "
                               f"(average pose {row['detected']['average_pose_mm']:.0f})" for name, row in rows.items()))
     with atomic_output(args.out, overwrite=True) as temp:

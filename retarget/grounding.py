@@ -477,11 +477,10 @@ def flight_frames(pinned: np.ndarray, longest: int, heights: np.ndarray | None =
             continue
         seconds = (stop - start + 1) / fps  # from the last planted frame to the next
         apex = GRAVITY * seconds**2 / 8
-        if heights is not None and apex > min_apex_m:
-            span = np.asarray(heights[start - 1:stop + 1], dtype=np.float64)
-            chord = np.linspace(span[0], span[-1], len(span))
-            rise = np.nanmax(span - chord) if np.isfinite(span).any() else 0.0
-            if not rise >= min_rise_fraction * apex:
+        span = None if heights is None else np.asarray(heights[start - 1:stop + 1], dtype=np.float64)
+        if span is not None and apex > min_apex_m and np.isfinite(span).all():  # no picture heights: free fall
+            rise = float(np.max(span - np.linspace(span[0], span[-1], len(span))))
+            if rise < min_rise_fraction * apex:
                 continue
         flight[start:stop] = True
     return flight
