@@ -84,6 +84,8 @@ DEFINITIONS = {
                   "after aligning each frame to the reference by the best similarity transform (Procrustes)",
     "p_mpjpe_average_pose_mm": "baseline: the same for the clip's average lifted pose (mean over frames of the "
                                "pelvis-relative camera-frame joints) used in every frame",
+    "animation_p_mpjpe_mm": "the same P-MPJPE for the exported animation's joints (NAME.npz: constant bone lengths, "
+                            "the retargeter's leg angles and foot locking); 'legs' over the knees and ankles only",
     "up_tilt_deg": "angle between the animation's world up (+Z, via extra_world_from_camera) and true vertical "
                    "(the calibration's world +Z), both expressed in that camera's frame",
     "stance": "a reference foot is planted in a frame when its centre (mean of ankle, heel, foot index; smoothed, "
@@ -465,6 +467,12 @@ def score_camera(reference: dict, camera: CalibratedCamera, animation: Animation
     result["p_mpjpe_average_pose_mm"] = 1000 * float(baseline.mean())
     result["p_mpjpe_per_joint_mm"] = {name: 1000 * float(value) for name, value in zip(H36M17.names, errors.mean(axis=0))}
     result["scored_frames"] = int(valid.sum())
+    names = animation.skeleton.names
+    animated = animation.world_positions()[:frames][:, [names.index(name) for name in H36M17.names]]
+    animated_errors = np.linalg.norm(procrustes_align(animated[valid], truth[valid]) - truth[valid], axis=-1)
+    legs = [H36M17.index(f"{side}_{joint}") for side in FEET for joint in ("knee", "ankle")]
+    result["animation_p_mpjpe_mm"] = 1000 * float(animated_errors.mean())
+    result["animation_p_mpjpe_legs_mm"] = 1000 * float(animated_errors[:, legs].mean())
 
     # Up axis.
     result["up_tilt_deg"] = float(_angle_deg(world_from_camera[2], camera_up))
@@ -723,6 +731,8 @@ def plot_feet(reference: dict, curves: dict[str, dict], path: Path, label: str) 
 _TABLE = (
     ("P-MPJPE (mm)", "p_mpjpe_mm", "{:.0f}"),
     ("average pose (mm)", "p_mpjpe_average_pose_mm", "{:.0f}"),
+    ("animation P-MPJPE (mm)", "animation_p_mpjpe_mm", "{:.0f}"),
+    ("animation knees, ankles (mm)", "animation_p_mpjpe_legs_mm", "{:.0f}"),
     ("up tilt (deg)", "up_tilt_deg", "{:.1f}"),
     ("stance slide (cm)", "stance_slide_cm", "{:.1f}"),
     ("stance rise (cm)", "stance_rise_cm", "{:+.1f}"),

@@ -44,6 +44,7 @@ from videopose.core.progress import ProgressCallback, no_progress
 from videopose.retarget.camera_model import PinholeCamera
 from videopose.core.frame_runs import frame_ranges
 from videopose.retarget.contact import ImageContactThresholds, image_contacts
+from videopose.retarget.foreshortening import shins_leaned_from_image
 from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
                                           off_floor_footprints, reproject_translation, scaled_skeleton, smooth_translation,
                                           solve_root_path, support_up, footprint_centres)
@@ -526,11 +527,21 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     roll = image_roll(relative_camera, translation, points.body_rays, points.body_weights)
     relative_camera, provisional = relative_camera @ roll.T, provisional @ roll.T
     translation, residual = reproject_translation(relative_camera, points.body_rays, points.body_weights)
+    prior = None
     if trajectory is not None and np.isfinite(translation[:, 2]).any():
         # The trajectory model's depth comes from its own camera guess: rescale it, then use it as a prior.
         ratio = np.nanmedian(translation[:, 2]) / max(float(np.median(trajectory[:, 2])), 1e-6)
+        prior = trajectory * ratio
         translation, residual = reproject_translation(relative_camera, points.body_rays, points.body_weights,
-                                                      prior=trajectory * ratio)
+                                                      prior=prior)
+    # The shins' lean towards or away from the camera, from their image lengths as well as the lifter
+    # (retarget/foreshortening.py: the lifter's knees bend to its average where the picture shows them straight).
+    absolute = relative_camera + translation[:, None]
+    leaned = shins_leaned_from_image(absolute, points.body_rays, points.body_weights, fps) - translation[:, None]
+    leaned = np.where(np.isfinite(leaned), leaned, relative_camera)
+    skeleton, rotations = solve_pose_rotations(leaned @ provisional.T, np.linalg.norm(skeleton.offsets, axis=1), confident)
+    relative_camera = positions_from_world_rotations(skeleton, rotations) @ provisional
+    translation, residual = reproject_translation(relative_camera, points.body_rays, points.body_weights, prior=prior)
     # The legs carry most of the body's image size: where fewer than 3 of the knees and ankles are seen (the
     # performer half out of the frame, a detector still acquiring them) the depth is taken from the neighbours.
     legs_seen = (points.body_weights[:, [LEFT_KNEE, RIGHT_KNEE, LEFT_ANKLE, RIGHT_ANKLE]] > 0).sum(axis=1) >= 3
