@@ -1,4 +1,5 @@
-"""How far each shin leans towards or away from the camera, from its image length and the lifter together.
+"""The legs from their image lengths as well as the lifter: how far each shin leans towards or away from the
+camera, and straight legs where the picture shows them at full extension.
 
 The lifter is least sure of a limb's depth, and an L2-trained network answers an unsure depth with the
 average bend: on the pose2sim walk its knees stay within 27-48 degrees where the triangulated reference
@@ -21,6 +22,16 @@ angle changes. The thigh is left to the lifter: BlazePose's hip landmark moves o
 swings, and the same fusion on the thighs made the pose2sim legs worse (knee and ankle error 83 -> 89 mm on
 cam01) where the shins' made them better (83 -> 72 mm).
 
+A leg at full extension in the picture is taken as straight (``STRAIGHT_KNEE_DEG``, a relaxed standing
+knee), by :func:`legs_straightened_where_the_picture_shows_them_straight`: where its image hip -> ankle
+length is within ``FULL_LEG_RATIO`` of its longest over the clip and hip, knee and ankle stand on one line
+in the picture, the knee bend goes there, unless the lifter bends it over ``MAX_LIFTED_BEND_DEG`` (sitting:
+a thigh pointing at the camera also leaves the image leg in line and at its clip's longest). That is a
+prior, not a measurement: a knee bent straight towards the camera looks the same (its image is 5 % shorter
+at 35 degrees), and the lifter answers it with its average bend even on clean synthetic 2D of a straight
+standing skeleton (35-40 degrees seen from the front at hip height). People who stand straight in a clip
+stand straight; a clip that never straightens its legs (a crouched walk) is straightened at its longest.
+
 All positions are camera-frame metres (x right, y down, z forward); arrays (frames, 17, 3) in H36M17 order.
 """
 
@@ -38,6 +49,13 @@ SMOOTH_SECONDS = 0.04  # Gaussian smoothing of the image lengths over time (dete
 RATIO_SIGMA = 0.07  # spread of the image length ratio (cos of the lean) about the truth
 LIFTER_SIGMA = np.radians(10.0)  # spread of the lifter's lean about the truth
 _ANGLES = np.radians(np.arange(0.0, 90.25, 0.5))  # the candidate leans
+# A leg at full extension in the picture is straight (see the module docstring):
+STRAIGHT_KNEE_DEG = 10.0  # the bend of a straight standing leg (relaxed, not locked)
+FULL_LEG_RATIO = 0.95  # x its longest image length over the clip: from here (weight 0) to the longest (1)
+COLLINEAR_TOLERANCE = 0.02  # image hip -> knee -> ankle path over the hip -> ankle line, minus 1: 0 .. this
+MAX_LIFTED_BEND_DEG = 60.0  # the lifter's bend beyond which the leg is bent whatever the picture (sitting) ...
+BEND_FADE_DEG = 15.0  # ... fading in over this many degrees below it
+STRAIGHT_SMOOTH_SECONDS = 0.1
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
@@ -111,4 +129,62 @@ def shins_leaned_from_image(joints_camera: np.ndarray, rays: np.ndarray, weights
         shin = float(np.nanmedian(np.linalg.norm(bone, axis=-1)))
         ratio = image_length_ratios(joints_camera, rays, weights, knee, ankle, shin, fps)
         result[:, ankle] = lean_bone(joints_camera[:, knee], _unit(bone), ratio, shin)
+    return result
+
+
+
+def _knee_bend(thigh: float, shin: float, hip_to_ankle: np.ndarray) -> np.ndarray:
+    """(frames,) knee flexion, radians (0: straight), of a leg with these bone lengths and hip-ankle distances."""
+    cosine = (thigh ** 2 + shin ** 2 - hip_to_ankle ** 2) / (2 * thigh * shin)
+    return np.pi - np.arccos(np.clip(cosine, -1.0, 1.0))
+
+
+def straight_leg_weights(joints_camera: np.ndarray, rays: np.ndarray, weights: np.ndarray, hip: int, knee: int,
+                         ankle: int, fps: float) -> np.ndarray:
+    """(frames,) in [0, 1]: how much a leg is at its full extension in the picture (module docstring: its
+    image hip-ankle length within ``FULL_LEG_RATIO`` of its longest over the clip, hip, knee and ankle on
+    one line within ``COLLINEAR_TOLERANCE``) while the lifter bends it less than ``MAX_LIFTED_BEND_DEG``;
+    0 where a point is unseen. Smoothed over ``STRAIGHT_SMOOTH_SECONDS``."""
+    seen = (weights[:, hip] > 0) & (weights[:, knee] > 0) & (weights[:, ankle] > 0)
+    depth = 0.5 * (joints_camera[:, hip, 2] + joints_camera[:, ankle, 2])
+    leg = np.where(seen, np.linalg.norm(rays[:, ankle] - rays[:, hip], axis=-1) * depth, np.nan)
+    if np.isfinite(leg).sum() < 3:
+        return np.zeros(len(leg))
+    bends = np.linalg.norm(rays[:, knee] - rays[:, hip], axis=-1) + np.linalg.norm(rays[:, ankle] - rays[:, knee], axis=-1)
+    detour = bends * depth / np.maximum(leg, 1e-9) - 1.0  # 0 when the three points are on one line
+    leg = _smooth_finite(leg, max(SMOOTH_SECONDS * fps, 0.5))
+    extension = leg / float(np.nanpercentile(leg, FULL_LENGTH_PERCENTILE))
+    thigh = float(np.median(np.linalg.norm(joints_camera[:, knee] - joints_camera[:, hip], axis=-1)))
+    shin = float(np.median(np.linalg.norm(joints_camera[:, ankle] - joints_camera[:, knee], axis=-1)))
+    lifted_bend = np.degrees(_knee_bend(thigh, shin, np.linalg.norm(joints_camera[:, ankle] - joints_camera[:, hip], axis=-1)))
+    weight = (np.clip((extension - FULL_LEG_RATIO) / (1.0 - FULL_LEG_RATIO), 0.0, 1.0)
+              * np.clip(1.0 - detour / COLLINEAR_TOLERANCE, 0.0, 1.0)
+              * np.clip((MAX_LIFTED_BEND_DEG - lifted_bend) / BEND_FADE_DEG, 0.0, 1.0))
+    return gaussian_filter1d(np.nan_to_num(weight), max(STRAIGHT_SMOOTH_SECONDS * fps, 0.5), mode="nearest")
+
+
+def legs_straightened_where_the_picture_shows_them_straight(joints_camera: np.ndarray, rays: np.ndarray,
+                                                             weights: np.ndarray, fps: float) -> np.ndarray:
+    """(frames, 17, 3) camera-frame joints -> the same with each knee bend drawn towards
+    ``STRAIGHT_KNEE_DEG`` by :func:`straight_leg_weights` (a two-bone solve: the hip and the hip -> ankle
+    direction kept, the ankle moved along it, the knee in the leg's own plane); bone lengths kept."""
+    result = np.array(joints_camera, dtype=np.float64, copy=True)
+    straight = np.radians(STRAIGHT_KNEE_DEG)
+    for side in ("left", "right"):
+        hip, knee, ankle = (H36M17.index(f"{side}_{joint}") for joint in ("hip", "knee", "ankle"))
+        weight = straight_leg_weights(joints_camera, rays, weights, hip, knee, ankle, fps)
+        hips, knees, ankles = joints_camera[:, hip], joints_camera[:, knee], joints_camera[:, ankle]
+        thigh = float(np.median(np.linalg.norm(knees - hips, axis=-1)))
+        shin = float(np.median(np.linalg.norm(ankles - knees, axis=-1)))
+        bend = _knee_bend(thigh, shin, np.linalg.norm(ankles - hips, axis=-1))
+        wanted = np.where(bend > straight, (1.0 - weight) * bend + weight * straight, bend)
+        reach = np.sqrt(thigh ** 2 + shin ** 2 + 2 * thigh * shin * np.cos(wanted))
+        along = _unit(ankles - hips)
+        offset = (knees - hips) - np.sum((knees - hips) * along, axis=-1, keepdims=True) * along
+        side_direction = _unit(offset)
+        thigh_angle = np.arccos(np.clip((thigh ** 2 + reach ** 2 - shin ** 2) / (2 * thigh * reach), -1.0, 1.0))
+        moved = (weight > 0) & np.isfinite(reach) & (np.linalg.norm(offset, axis=-1) > 1e-6) & np.isfinite(hips).all(axis=-1)
+        new_knees = hips + thigh * (np.cos(thigh_angle)[:, None] * along + np.sin(thigh_angle)[:, None] * side_direction)
+        result[:, knee] = np.where(moved[:, None], new_knees, knees)
+        result[:, ankle] = np.where(moved[:, None], hips + reach[:, None] * along, ankles)
     return result

@@ -44,7 +44,7 @@ from videopose.core.progress import ProgressCallback, no_progress
 from videopose.retarget.camera_model import PinholeCamera
 from videopose.core.frame_runs import frame_ranges
 from videopose.retarget.contact import ImageContactThresholds, image_contacts
-from videopose.retarget.foreshortening import shins_leaned_from_image
+from videopose.retarget.foreshortening import legs_straightened_where_the_picture_shows_them_straight, shins_leaned_from_image
 from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
                                           off_floor_footprints, reproject_translation, scaled_skeleton, smooth_translation,
                                           solve_root_path, support_up, footprint_centres)
@@ -537,7 +537,9 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     # The shins' lean towards or away from the camera, from their image lengths as well as the lifter
     # (retarget/foreshortening.py: the lifter's knees bend to its average where the picture shows them straight).
     absolute = relative_camera + translation[:, None]
-    leaned = shins_leaned_from_image(absolute, points.body_rays, points.body_weights, fps) - translation[:, None]
+    leaned = shins_leaned_from_image(absolute, points.body_rays, points.body_weights, fps)
+    leaned = legs_straightened_where_the_picture_shows_them_straight(leaned, points.body_rays, points.body_weights, fps)
+    leaned = leaned - translation[:, None]
     leaned = np.where(np.isfinite(leaned), leaned, relative_camera)
     skeleton, rotations = solve_pose_rotations(leaned @ provisional.T, np.linalg.norm(skeleton.offsets, axis=1), confident)
     relative_camera = positions_from_world_rotations(skeleton, rotations) @ provisional

@@ -7,7 +7,8 @@ from test_grounding import _scene, _standing
 
 from videopose.core.formats import Motion3D
 from videopose.core.layouts import H36M17
-from videopose.retarget.foreshortening import LIFTER_SIGMA, fused_lean, lean_bone
+from videopose.retarget.foreshortening import LIFTER_SIGMA, STRAIGHT_KNEE_DEG, fused_lean, lean_bone, straight_leg_weights
+from videopose.retarget.grounding import image_points, reproject_translation
 from videopose.retarget.pipeline import RetargetOptions, retarget_motion
 
 
@@ -42,17 +43,40 @@ def _bend_along_the_ray(motion: Motion3D, thigh_degrees: float, shin_degrees: fl
     return Motion3D(joints.astype(np.float32), motion.fps, trajectory=motion.trajectory)
 
 
-def test_knees_the_lifter_bends_along_the_camera_ray_come_out_straighter_where_the_picture_shows_them_straight() -> None:
+def test_knees_the_lifter_bends_along_the_camera_ray_come_out_straight_where_the_picture_shows_them_straight() -> None:
     motion, keypoints, truth = _scene(_standing(90), noise_px=1.0, seed=5)
     bent = _bend_along_the_ray(motion, 15.0, 20.0)
     lifted_flexion = _knee_flexion_degrees(np.asarray(bent.joints_3d, dtype=np.float64), H36M17.names)
     assert np.median(lifted_flexion) > 30.0
     animation = retarget_motion(bent, RetargetOptions(height=truth["height"], fov=60.0), keypoints=keypoints)
     flexion = _knee_flexion_degrees(animation.world_positions(), animation.skeleton.names)
-    # The shins' 20 degrees are read from the picture (their image length stays at its longest), down to
-    # what the lifter's +-10 degrees still pull; the thighs are the lifter's.
-    assert np.median(flexion) < np.median(lifted_flexion) - 7.0
-    assert np.median(flexion) > 15.0 - 1.0  # the thighs' 15 degrees are kept
+    # The legs stand at their longest in the picture, hip, knee and ankle on one line: straight (issue 11's
+    # squats: <= 15 degrees when standing), to the relaxed STRAIGHT_KNEE_DEG.
+    assert np.median(flexion) < 15.0
+    assert np.median(flexion) > STRAIGHT_KNEE_DEG - 3.0
+
+
+def test_a_leg_is_taken_straight_only_at_full_extension_in_line_and_not_bent_far_by_the_lifter() -> None:
+    motion, keypoints, truth = _scene(_standing(60), seed=2)
+    points = image_points(keypoints, truth["camera"])
+    hip, knee, ankle = (H36M17.index(f"left_{joint}") for joint in ("hip", "knee", "ankle"))
+
+    def weights_for(lifted: Motion3D, rays: np.ndarray) -> np.ndarray:
+        relative = np.asarray(lifted.joints_3d, dtype=np.float64)
+        joints = relative + reproject_translation(relative, points.body_rays, points.body_weights)[0][:, None]
+        return straight_leg_weights(joints, rays, points.body_weights, hip, knee, ankle, lifted.fps)
+
+    assert np.median(weights_for(_bend_along_the_ray(motion, 15.0, 20.0), points.body_rays)) > 0.9
+    assert np.median(weights_for(_bend_along_the_ray(motion, 45.0, 45.0), points.body_rays)) == 0.0  # sitting
+    # The knee out of line in the picture (bent across the view): not straight.
+    rays = points.body_rays.copy()
+    rays[:, knee, 0] += 0.15 * np.linalg.norm(rays[:, ankle] - rays[:, hip], axis=-1)
+    assert np.median(weights_for(_bend_along_the_ray(motion, 15.0, 20.0), rays)) == 0.0
+    # The first half of the clip with the leg 10 % shorter in the picture (bent towards the camera).
+    rays = points.body_rays.copy()
+    rays[:30, [knee, ankle]] = rays[:30, [hip]] + 0.9 * (rays[:30, [knee, ankle]] - rays[:30, [hip]])
+    weight = weights_for(_bend_along_the_ray(motion, 15.0, 20.0), rays)
+    assert weight[:20].max() < 0.01 and weight[40:].min() > 0.9
 
 
 def test_the_fused_lean_keeps_an_agreeing_lifter_and_follows_a_steeply_foreshortened_image() -> None:
