@@ -346,6 +346,65 @@ def support_up(relative_camera: np.ndarray, planted: np.ndarray, min_frames: int
     return up
 
 
+# Standing on both feet for this long, the body is taken to be in balance frame by frame (see balance_turns).
+BALANCED_STANCE_SECONDS = 0.5
+BALANCE_SMOOTH_SECONDS = 0.1
+
+
+def balance_turns(relative_world: np.ndarray, view_world: np.ndarray, both_planted: np.ndarray,
+                  fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame turns that put the centre of mass over the feet along the camera's line of sight.
+
+    relative_world: (frames, 17, 3) H36M17 pose, world axes (Z up), pelvis at the origin, metres;
+    view_world: (frames, 3) the camera's viewing direction to the performer, world axes; both_planted:
+    (frames,) bool, both heels down. Returns ((frames, 3, 3) rotations, (frames, 3) the points they turn
+    about: the support point, the planted ankles' middle moved ``SUPPORT_FORWARD_PER_LEG`` x the leg forward).
+
+    The lifter's lean along the line of sight is what one view does not show (a squat that leans back
+    10 degrees towards or away from the camera projects the same) and the balance prior corrects it for the
+    whole clip only (:func:`support_up`); while the body stands on both feet for ``BALANCED_STANCE_SECONDS``
+    or more (standing, squatting, not a walk's brief double support) its centre of mass stays over the
+    feet frame by frame. Each such frame is turned about the horizontal axis across the view, at the support
+    point, by the angle that brings the centre of mass over it along the view; the lean across the view,
+    which the picture shows, is kept. The turns fade in and out over ``BALANCE_SMOOTH_SECONDS``; identity
+    elsewhere.
+    """
+    frames = len(relative_world)
+    both = np.asarray(both_planted, dtype=bool)
+    balanced = np.zeros(frames, dtype=bool)
+    for start, stop in frame_runs(both):
+        if stop - start >= BALANCED_STANCE_SECONDS * fps:
+            balanced[start:stop] = True
+    left_ankle, right_ankle = H36M17.index("left_ankle"), H36M17.index("right_ankle")
+    left_hip, right_hip = H36M17.index("left_hip"), H36M17.index("right_hip")
+    leg = float(np.median(np.linalg.norm(relative_world[:, left_hip] - relative_world[:, left_ankle], axis=1)))
+    across = relative_world[:, left_hip] - relative_world[:, right_hip]
+    forward = np.stack([across[:, 1], -across[:, 0], np.zeros(frames)], axis=1)  # up x left: the body faces -(left x up)
+    forward = forward / np.maximum(np.linalg.norm(forward, axis=1, keepdims=True), 1e-9)
+    support = 0.5 * (relative_world[:, left_ankle] + relative_world[:, right_ankle]) + SUPPORT_FORWARD_PER_LEG * leg * forward
+    view = np.array(view_world, dtype=np.float64, copy=True)
+    view[:, 2] = 0.0
+    view = view / np.maximum(np.linalg.norm(view, axis=1, keepdims=True), 1e-9)
+    offset = centre_of_mass(relative_world) - support
+    along = np.sum(offset[:, :2] * view[:, :2], axis=1)
+    angle = -np.arctan2(along, np.maximum(offset[:, 2], 0.2))
+    sigma = max(BALANCE_SMOOTH_SECONDS * fps, 0.5)
+    weight = gaussian_filter1d(balanced.astype(np.float64), sigma, mode="nearest") * balanced.any()
+    angle = weight * gaussian_filter1d(np.where(balanced, angle, 0.0), sigma, mode="nearest") / np.maximum(
+        gaussian_filter1d(balanced.astype(np.float64), sigma, mode="nearest"), 1e-9)
+    axis = np.cross(np.array([0.0, 0.0, 1.0]), view)
+    axis = axis / np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-9)
+    vectors = axis * angle[:, None]
+    theta = np.linalg.norm(vectors, axis=1)
+    unit = vectors / np.maximum(theta, 1e-12)[:, None]
+    cross = np.zeros((frames, 3, 3))
+    cross[:, 0, 1], cross[:, 0, 2], cross[:, 1, 2] = -unit[:, 2], unit[:, 1], -unit[:, 0]
+    cross = cross - np.transpose(cross, (0, 2, 1))
+    turns = (np.eye(3)[None] + np.sin(theta)[:, None, None] * cross
+             + (1 - np.cos(theta))[:, None, None] * cross @ cross)  # Rodrigues
+    return turns, support
+
+
 # ---------------------------------------------------------------------------------------------- floor
 @dataclass(frozen=True)
 class Floor:

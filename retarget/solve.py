@@ -45,7 +45,7 @@ from videopose.retarget.camera_model import PinholeCamera
 from videopose.core.frame_runs import frame_ranges
 from videopose.retarget.contact import ImageContactThresholds, image_contacts
 from videopose.retarget.foreshortening import legs_straightened_where_the_picture_shows_them_straight, shins_leaned_from_image
-from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
+from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, balance_turns, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
                                           off_floor_footprints, reproject_translation, scaled_skeleton, smooth_translation,
                                           solve_root_path, support_up, footprint_centres)
 
@@ -608,6 +608,13 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     reprojected = translation @ world_from_camera.T + origin
     distance = np.linalg.norm(translation, axis=1)
     rays = translation / np.maximum(distance, 1e-9)[:, None] @ world_from_camera.T
+    # Standing on both feet a while (standing, squatting), the centre of mass stays over them along the line of
+    # sight too, which the picture does not show (grounding.balance_turns).
+    turns, pivots = balance_turns(relative_world, rays, heel[:, 0] & heel[:, 1], fps)
+    turned = np.einsum("fij,fkj->fki", turns, relative_world - pivots[:, None]) + pivots[:, None]
+    relative_world, reprojected = turned - turned[:, [PELVIS]], reprojected + turned[:, PELVIS]
+    rotations = np.einsum("fij,fkjl->fkil", turns, rotations)
+    quats = local_quaternions(rotations, skeleton.parents)
     ankle_rays = np.concatenate([camera.normalized(points.foot_pixels[:, :, 0]),
                                  np.ones(points.foot_pixels.shape[:2] + (1,))], axis=-1)
     ankle_rays = ankle_rays / np.linalg.norm(ankle_rays, axis=-1, keepdims=True) @ world_from_camera.T

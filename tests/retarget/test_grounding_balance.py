@@ -99,3 +99,52 @@ def test_a_depth_error_common_to_both_feet_keeps_them_down() -> None:
     assert np.allclose(ankle_heights_for_contacts(one_raised)[:, 1], 0.10)
     jump = np.full((5, 2), 0.30)
     assert (ankle_heights_for_contacts(jump) >= 0.25).all()
+
+
+def _trunk_lean_degrees(positions: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    trunk = positions[:, names.index("thorax")] - positions[:, names.index("pelvis")]
+    return np.degrees(np.arccos(np.clip(trunk[:, 2] / np.linalg.norm(trunk, axis=1), -1.0, 1.0)))
+
+
+def test_a_performer_standing_on_both_feet_is_balanced_frame_by_frame_along_the_line_of_sight() -> None:
+    """The lifter rocks an upright performer 8 degrees towards and away from the camera (a lean the picture
+    does not show); the clip's one balance prior cannot follow it, each frame's balance can."""
+    from test_grounding import _scene, _standing
+
+    from videopose.core.formats import Motion3D
+    from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+
+    motion, keypoints, truth = _scene(_standing(120), noise_px=0.5, seed=4)
+    joints = np.asarray(motion.joints_3d, dtype=np.float64)
+    pivot = joints[:, [LEFT_ANKLE, RIGHT_ANKLE]].mean(axis=1, keepdims=True)
+    angles = np.radians(8.0) * np.sin(2 * np.pi * np.arange(len(joints)) / 60.0)
+    rocks = Rotation.from_rotvec(angles[:, None] * np.array([1.0, 0.0, 0.0])).as_matrix()  # about the camera's x
+    rocked = np.einsum("fij,fkj->fki", rocks, joints - pivot) + pivot
+    rocked = rocked - rocked[:, :1]
+    lifted = Motion3D(rocked.astype(np.float32), motion.fps, trajectory=motion.trajectory)
+    animation = retarget_motion(lifted, RetargetOptions(height=truth["height"], fov=60.0), keypoints=keypoints)
+    lean = _trunk_lean_degrees(animation.world_positions(), animation.skeleton.names)
+    assert np.percentile(lean, 95) < 2.5, np.percentile(lean, 95)
+
+
+def test_a_walks_brief_double_support_is_not_turned() -> None:
+    from videopose.retarget.grounding import BALANCED_STANCE_SECONDS, balance_turns
+
+    pose = reference_skeleton().rest_positions()
+    frames = 60
+    leaning = Rotation.from_rotvec(np.radians(10.0) * np.array([1.0, 0.0, 0.0])).as_matrix()
+    joints = np.repeat((pose @ leaning.T)[None], frames, axis=0)
+    joints = joints - joints[:, :1]
+    view = np.repeat(np.array([[0.0, 1.0, -0.2]]), frames, axis=0)
+    both = np.zeros(frames, dtype=bool)
+    both[10:10 + int(BALANCED_STANCE_SECONDS * 30) - 3] = True  # a walk's double support: too short
+    turns, _ = balance_turns(joints, view, both, 30.0)
+    assert np.allclose(turns, np.eye(3))
+    both[30:] = True  # then standing for a second: turned upright, about the axis across the view only
+    turns, pivots = balance_turns(joints, view, both, 30.0)
+    turned = np.einsum("fij,fkj->fki", turns, joints - pivots[:, None]) + pivots[:, None]
+    centre = centre_of_mass(turned)
+    offset = centre - pivots
+    along = offset[:, 1]  # the view is along +Y
+    assert np.abs(along[40:]).max() < 0.005
+    assert np.allclose(turns[:20], np.eye(3), atol=1e-3)
