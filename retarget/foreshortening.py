@@ -132,7 +132,6 @@ def shins_leaned_from_image(joints_camera: np.ndarray, rays: np.ndarray, weights
     return result
 
 
-
 def _knee_bend(thigh: float, shin: float, hip_to_ankle: np.ndarray) -> np.ndarray:
     """(frames,) knee flexion, radians (0: straight), of a leg with these bone lengths and hip-ankle distances."""
     cosine = (thigh ** 2 + shin ** 2 - hip_to_ankle ** 2) / (2 * thigh * shin)
