@@ -423,7 +423,8 @@ _MAX_TRAVEL_SLOPE_DEGREES = 15.0  # a root travelling up or down more steeply th
 
 def fit_floor(footprints: np.ndarray, reliability: np.ndarray, prior_up: np.ndarray, level_above: float,
               travel: np.ndarray | None = None, planted_points: np.ndarray | None = None,
-              footprint_sigma_m: float = 0.05, prior_sigma_degrees: float = 4.0, max_tilt_degrees: float = 20.0) -> Floor:
+              footprint_sigma_m: float = 0.05, prior_sigma_degrees: float = 4.0, prior_roll_sigma_degrees: float = 2.0,
+              max_tilt_degrees: float = 20.0) -> Floor:
     """(n, 3) camera-frame footprints resting ``level_above`` metres over the floor (the median ankle of each
     run of planted frames, :func:`footprint_centres`), (n,) their reliability in [0, 1], (3,) unit prior up
     -> the floor plane.
@@ -434,8 +435,9 @@ def fit_floor(footprints: np.ndarray, reliability: np.ndarray, prior_up: np.ndar
     ``travel``, (3,) the root's displacement over the clip, lies along the floor unless it climbs more than 15
     degrees against the prior (a jump down from a box) (its height change known
     to sqrt(2) x the same; with 6 or more footprints that spread is their own scatter about the plane, 5 mm
-    to ``footprint_sigma_m``); and the normal is within ``prior_sigma_degrees`` of the prior (the body's
-    vertical, :func:`support_up`: 1-5 degrees off on pose2sim). The level: the median height of
+    to ``footprint_sigma_m``); and the normal is within ``prior_sigma_degrees`` of the prior along the line of
+    sight and ``prior_roll_sigma_degrees`` across it, in the picture (the body's vertical, :func:`support_up`,
+    turned onto the picture by :func:`image_roll`: on pose2sim 1.4-5.5 degrees off along, 0.5-2.6 across). The level: the median height of
     ``planted_points`` (m, 3), every planted frame's ankle (default: the footprints). Footprints rather than every planted
     frame: a footprint's frames scatter along its camera ray (the reprojection depth's noise), and a plane
     through that scatter contains the ray, which made the floor 4-6 degrees too level seen from a camera
@@ -460,7 +462,13 @@ def fit_floor(footprints: np.ndarray, reliability: np.ndarray, prior_up: np.ndar
 
     if len(footprints) < 2:
         return Floor(prior_up, level(prior_up), "body")
-    prior_information = (np.eye(3) - np.outer(prior_up, prior_up)) / np.radians(prior_sigma_degrees) ** 2
+    # The prior tilts within the picture (across the view, camera x) by less than along the line of sight: the
+    # pose is turned onto the picture (image_roll) first (pose2sim: 0.5-2.6 degrees against 1.4-5.5).
+    across = np.array([1.0, 0.0, 0.0]) - prior_up[0] * prior_up
+    across = across / max(float(np.linalg.norm(across)), 1e-9)
+    along = np.cross(prior_up, across)
+    prior_information = (np.outer(across, across) / np.radians(prior_roll_sigma_degrees) ** 2
+                         + np.outer(along, along) / np.radians(prior_sigma_degrees) ** 2)
     travel_information = np.zeros((3, 3))
     if travel is not None and np.isfinite(travel).all() and \
             abs(travel @ prior_up) <= np.sin(np.radians(_MAX_TRAVEL_SLOPE_DEGREES)) * np.linalg.norm(travel):
