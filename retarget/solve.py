@@ -656,11 +656,11 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
 
 def motion_in_world(motion: Motion3D, keypoints: Keypoints2D | None = None, camera: PinholeCamera | None = None,
                     height_m: float = DEFAULT_HEIGHT_M) -> tuple[np.ndarray, np.ndarray]:
-    """The lifted joints as they are (no constant bone lengths) in the world of the animation the
-    retargeter makes from the same inputs (:func:`solve_grounded_animation` with ``keypoints``, else
-    :func:`solve_animation`): (frames, 17, 3) metres, Z up, floor at z = 0, the root on its path; and the
-    (3, 3) ``world_from_camera``. The preview draws this, so the picture and the exported clip share one
-    floor and one up axis."""
+    """The joints of the animation the retargeter makes from the same inputs (:func:`solve_grounded_animation`
+    with ``keypoints``: its constant bone lengths, leg angles and balance; else the lifted joints as they are
+    on :func:`solve_animation`'s root path): (frames, 17, 3) H36M17 order, metres, Z up, floor at z = 0; and
+    the (3, 3) ``world_from_camera``. The preview draws this, so the picture shows the exported clip's pose
+    on its floor and up axis (before foot locking and smoothing, which the export options choose)."""
     if keypoints is None:
         animation = solve_animation(motion)
     else:
@@ -668,6 +668,9 @@ def motion_in_world(motion: Motion3D, keypoints: Keypoints2D | None = None, came
             warnings.simplefilter("ignore")
             animation = solve_grounded_animation(motion, keypoints, camera, height_m)
     world_from_camera = animation.extras["world_from_camera"]
+    if keypoints is not None and "camera_position" in animation.extras:
+        names = animation.skeleton.names
+        return animation.world_positions()[:, [names.index(name) for name in H36M17.names]], world_from_camera
     scale = float(animation.extras.get("height_scale", 1.0))
     joints = np.asarray(motion.joints_3d, dtype=np.float64)
     relative = (joints - joints[:, [PELVIS]]) * scale @ world_from_camera.T

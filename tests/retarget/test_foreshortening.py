@@ -100,3 +100,12 @@ def test_a_leaned_bone_keeps_its_length_its_side_and_its_direction_in_the_pictur
     assert along[0] > 0 and along[1] < 0  # each stays on its side of the image plane, nearer to it
     assert abs(along[0]) < abs(np.sum(direction[0] * view[0])) * 0.4
     assert np.allclose(ends[2], start[2] + direction[2] * 0.4)  # unseen: unchanged
+
+
+def test_the_preview_shows_the_legs_the_animation_exports() -> None:
+    from videopose.retarget.solve import motion_in_world
+
+    motion, keypoints, truth = _scene(_standing(60), noise_px=1.0, seed=6)
+    bent = _bend_along_the_ray(motion, 15.0, 20.0)
+    positions, _ = motion_in_world(bent, keypoints, truth["camera"], truth["height"])
+    assert np.median(_knee_flexion_degrees(positions, H36M17.names)) < 15.0

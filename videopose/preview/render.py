@@ -7,9 +7,10 @@ matplotlib, so a 1,000-frame preview takes seconds.  Colours follow :mod:`videop
 performer's left is blue, right orange, centre green.
 
 Both inputs are drawn in the one world frame of the export (Z up, floor at z = 0):
-- :class:`videopose.core.formats.Motion3D` (camera frame): the lifted joints placed by the retargeter's
-  world frame and root path (:func:`videopose.retarget.solve.motion_in_world`), so the preview shows the
-  floor and the up axis that the BVH/FBX/Blender clip gets;
+- :class:`videopose.core.formats.Motion3D` (camera frame): with the keypoints it was lifted from, the pose
+  the retargeter exports (its bone lengths, leg angles, balance) on its root path, floor and up axis
+  (:func:`videopose.retarget.solve.motion_in_world`); without them, the lifted joints on the retargeter's
+  world frame and root path;
 - :class:`videopose.core.animation.Animation` (already in that world): its forward-kinematics positions.
 The 3D view's azimuth 0 looks from where the video camera was.
 """
