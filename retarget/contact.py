@@ -18,6 +18,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from videopose.core.frame_runs import frame_runs
+from videopose.retarget.smoothing import smooth_known
 
 
 @dataclass(frozen=True)
@@ -182,8 +183,7 @@ def image_speeds(pixels: np.ndarray, depth: np.ndarray, focal_px: float, fps: fl
     filled = np.where(known[..., None], pixels, 0.0)
     sigma = sigma_seconds * fps
     if sigma > 0.3:  # normalised Gaussian over the known frames only
-        weight = gaussian_filter1d(known.astype(np.float64), sigma, axis=0, mode="nearest")
-        filled = gaussian_filter1d(filled, sigma, axis=0, mode="nearest") / np.maximum(weight, 1e-9)[..., None]
+        filled = smooth_known(filled, known, sigma)
     velocity = np.gradient(filled, axis=0) * fps
     neighbours = known & np.roll(known, 1, axis=0) & np.roll(known, -1, axis=0)
     speed = np.linalg.norm(velocity, axis=-1) * depth / focal_px

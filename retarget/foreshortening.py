@@ -41,6 +41,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from videopose.core.layouts import H36M17
+from videopose.retarget.smoothing import smooth_known
 
 SHINS = tuple((H36M17.index(f"{side}_knee"), H36M17.index(f"{side}_ankle")) for side in ("left", "right"))
 FULL_LENGTH_PERCENTILE = 95.0  # the shin's image length when it lies most across the view
@@ -65,9 +66,12 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 def _smooth_finite(values: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian smoothing over axis 0 that leaves NaN frames NaN and does not spread them."""
     finite = np.isfinite(values)
-    weight = gaussian_filter1d(finite.astype(np.float64), sigma, axis=0, mode="nearest")
-    total = gaussian_filter1d(np.where(finite, values, 0.0), sigma, axis=0, mode="nearest")
-    return np.where(finite, total / np.maximum(weight, 1e-9), np.nan)
+    return np.where(finite, smooth_known(values, finite, sigma), np.nan)
+
+
+def _bone_length(joints: np.ndarray, parent: int, child: int) -> float:
+    """Median length, metres, of the bone parent -> child over (frames, 17, 3) joints."""
+    return float(np.nanmedian(np.linalg.norm(joints[:, child] - joints[:, parent], axis=-1)))
 
 
 def image_length_ratios(joints_camera: np.ndarray, rays: np.ndarray, weights: np.ndarray, parent: int, child: int,
@@ -126,7 +130,7 @@ def shins_leaned_from_image(joints_camera: np.ndarray, rays: np.ndarray, weights
     result = np.array(joints_camera, dtype=np.float64, copy=True)
     for knee, ankle in SHINS:
         bone = joints_camera[:, ankle] - joints_camera[:, knee]
-        shin = float(np.nanmedian(np.linalg.norm(bone, axis=-1)))
+        shin = _bone_length(joints_camera, knee, ankle)
         ratio = image_length_ratios(joints_camera, rays, weights, knee, ankle, shin, fps)
         result[:, ankle] = lean_bone(joints_camera[:, knee], _unit(bone), ratio, shin)
     return result
@@ -153,8 +157,7 @@ def straight_leg_weights(joints_camera: np.ndarray, rays: np.ndarray, weights: n
     detour = bends * depth / np.maximum(leg, 1e-9) - 1.0  # 0 when the three points are on one line
     leg = _smooth_finite(leg, max(SMOOTH_SECONDS * fps, 0.5))
     extension = leg / float(np.nanpercentile(leg, FULL_LENGTH_PERCENTILE))
-    thigh = float(np.median(np.linalg.norm(joints_camera[:, knee] - joints_camera[:, hip], axis=-1)))
-    shin = float(np.median(np.linalg.norm(joints_camera[:, ankle] - joints_camera[:, knee], axis=-1)))
+    thigh, shin = _bone_length(joints_camera, hip, knee), _bone_length(joints_camera, knee, ankle)
     lifted_bend = np.degrees(_knee_bend(thigh, shin, np.linalg.norm(joints_camera[:, ankle] - joints_camera[:, hip], axis=-1)))
     weight = (np.clip((extension - FULL_LEG_RATIO) / (1.0 - FULL_LEG_RATIO), 0.0, 1.0)
               * np.clip(1.0 - detour / COLLINEAR_TOLERANCE, 0.0, 1.0)
@@ -173,8 +176,7 @@ def legs_straightened_where_the_picture_shows_them_straight(joints_camera: np.nd
         hip, knee, ankle = (H36M17.index(f"{side}_{joint}") for joint in ("hip", "knee", "ankle"))
         weight = straight_leg_weights(joints_camera, rays, weights, hip, knee, ankle, fps)
         hips, knees, ankles = joints_camera[:, hip], joints_camera[:, knee], joints_camera[:, ankle]
-        thigh = float(np.median(np.linalg.norm(knees - hips, axis=-1)))
-        shin = float(np.median(np.linalg.norm(ankles - knees, axis=-1)))
+        thigh, shin = _bone_length(joints_camera, hip, knee), _bone_length(joints_camera, knee, ankle)
         bend = _knee_bend(thigh, shin, np.linalg.norm(ankles - hips, axis=-1))
         wanted = np.where(bend > straight, (1.0 - weight) * bend + weight * straight, bend)
         reach = np.sqrt(thigh ** 2 + shin ** 2 + 2 * thigh * shin * np.cos(wanted))

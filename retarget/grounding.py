@@ -43,6 +43,7 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
 from scipy.ndimage import gaussian_filter1d
+from scipy.spatial.transform import Rotation
 
 from videopose.core.animation import Skeleton
 from videopose.core.errors import VideoposeError
@@ -52,6 +53,8 @@ from videopose.retarget.camera_model import PinholeCamera
 from videopose.core.frame_runs import frame_runs
 
 GRAVITY = 9.81  # m/s^2
+_LEFT_ANKLE, _RIGHT_ANKLE = H36M17.index("left_ankle"), H36M17.index("right_ankle")
+_LEFT_HIP, _RIGHT_HIP = H36M17.index("left_hip"), H36M17.index("right_hip")
 DEFAULT_HEIGHT_M = 1.70
 # The ankle the grounded skeleton stands on is BlazePose's ankle landmark (the lifter lifts that 2D point, and
 # the reprojection places it there), which sits higher than the anatomical joint of retarget/root.py (0.09):
@@ -303,32 +306,44 @@ def centre_of_mass(joints: np.ndarray) -> np.ndarray:
 SUPPORT_FORWARD_PER_LEG = 0.03
 
 
+def support_points(pose: np.ndarray, planted: np.ndarray, up: np.ndarray, forward_offset: bool = True) -> np.ndarray:
+    """(frames, 3) where each frame's weight rests: the planted ankles' mean (``planted`` (frames, 2) bool or
+    weights, left and right; frames without a planted foot give NaN), moved ``SUPPORT_FORWARD_PER_LEG`` x the
+    leg (thigh + shin, median over the clip) forward, where the body faces, across ``up`` (3,) (the centre
+    of pressure under a flat foot is towards its toes). ``pose``: (frames, 17, 3) H36M17, any frame, metres."""
+    pose = np.asarray(pose, dtype=np.float64)
+    weights = np.asarray(planted, dtype=np.float64)
+    count = weights.sum(axis=1)
+    ankles = pose[:, [_LEFT_ANKLE, _RIGHT_ANKLE]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        support = (ankles * weights[..., None]).sum(axis=1) / count[:, None]
+    if not forward_offset:
+        return support
+    leg = np.median(sum(np.linalg.norm(pose[:, H36M17.index(f"{side}_hip")] - pose[:, H36M17.index(f"{side}_knee")], axis=1)
+                        + np.linalg.norm(pose[:, H36M17.index(f"{side}_knee")] - pose[:, H36M17.index(f"{side}_ankle")], axis=1)
+                        for side in ("left", "right")) / 2)
+    forward = np.cross(pose[:, _LEFT_HIP] - pose[:, _RIGHT_HIP], up)
+    forward = forward - (forward @ up)[:, None] * up
+    forward = forward / np.maximum(np.linalg.norm(forward, axis=1, keepdims=True), 1e-12)
+    return support + SUPPORT_FORWARD_PER_LEG * leg * forward
+
+
 def support_up(relative_camera: np.ndarray, planted: np.ndarray, min_frames: int = 5) -> np.ndarray | None:
     """The body's vertical from balance: the centre of mass stands over the planted feet.
 
     relative_camera: (frames, 17, 3) H36M17 pose, camera frame, metres; planted: (frames, 2) bool, the feet
-    (left, right ankle) on the floor. Returns the (3,) unit mean direction from the support point (the planted
-    ankles' mean, moved ``SUPPORT_FORWARD_PER_LEG`` x the leg forward, where the body faces) to the centre of
-    mass over the frames with a planted foot, or None with fewer than ``min_frames`` of them.
+    (left, right ankle) on the floor. Returns the (3,) unit mean direction from the support point
+    (:func:`support_points`) to the centre of mass over the frames with a planted foot, or None with fewer
+    than ``min_frames`` of them.
     A body leaning over its stance foot (a leg swung out sideways, a squat with the pelvis far behind the
     feet) keeps its centre of mass over the feet, where the mid-ankle -> pelvis line leans with the pose
     (on pose2sim's triangulated reference: 3 degrees against 7, and 1 across the walk against 7).
     """
     planted = np.asarray(planted, dtype=bool)
-    weights = planted.astype(np.float64)
-    count = weights.sum(axis=1)
-    use = count > 0
+    use = planted.any(axis=1)
     if use.sum() < min_frames:
         return None
-    pose = np.asarray(relative_camera, dtype=np.float64)[use]
-    index = {name: H36M17.index(name) for name in ("left_ankle", "right_ankle", "left_hip", "right_hip",
-                                                    "left_knee", "right_knee")}
-    ankles = pose[:, [index["left_ankle"], index["right_ankle"]]]
-    support = (ankles * weights[use, :, None]).sum(axis=1) / count[use, None]
-    leg = np.median(sum(np.linalg.norm(pose[:, index[f"{side}_hip"]] - pose[:, index[f"{side}_knee"]], axis=1)
-                        + np.linalg.norm(pose[:, index[f"{side}_knee"]] - pose[:, index[f"{side}_ankle"]], axis=1)
-                        for side in ("left", "right")) / 2)
-    left = pose[:, index["left_hip"]] - pose[:, index["right_hip"]]
+    pose, planted = np.asarray(relative_camera, dtype=np.float64)[use], planted[use]
     centre = centre_of_mass(pose)
 
     def mean_direction(origin: np.ndarray) -> np.ndarray:
@@ -337,12 +352,9 @@ def support_up(relative_camera: np.ndarray, planted: np.ndarray, min_frames: int
         mean = direction.mean(axis=0)
         return mean / max(float(np.linalg.norm(mean)), 1e-12)
 
-    up = mean_direction(support)
+    up = mean_direction(support_points(pose, planted, np.zeros(3), forward_offset=False))
     for _ in range(2):  # the facing direction is horizontal: found against the vertical, which it moves a little
-        forward = np.cross(left, up)
-        forward = forward - (forward @ up)[:, None] * up
-        forward = forward / np.maximum(np.linalg.norm(forward, axis=1, keepdims=True), 1e-12)
-        up = mean_direction(support + SUPPORT_FORWARD_PER_LEG * leg * forward)
+        up = mean_direction(support_points(pose, planted, up))
     return up
 
 
@@ -375,34 +387,17 @@ def balance_turns(relative_world: np.ndarray, view_world: np.ndarray, both_plant
     for start, stop in frame_runs(both):
         if stop - start >= BALANCED_STANCE_SECONDS * fps:
             balanced[start:stop] = True
-    left_ankle, right_ankle = H36M17.index("left_ankle"), H36M17.index("right_ankle")
-    left_hip, right_hip = H36M17.index("left_hip"), H36M17.index("right_hip")
-    leg = float(np.median(np.linalg.norm(relative_world[:, left_hip] - relative_world[:, left_ankle], axis=1)))
-    across = relative_world[:, left_hip] - relative_world[:, right_hip]
-    forward = np.stack([across[:, 1], -across[:, 0], np.zeros(frames)], axis=1)  # up x left: the body faces -(left x up)
-    forward = forward / np.maximum(np.linalg.norm(forward, axis=1, keepdims=True), 1e-9)
-    support = 0.5 * (relative_world[:, left_ankle] + relative_world[:, right_ankle]) + SUPPORT_FORWARD_PER_LEG * leg * forward
+    support = support_points(relative_world, np.ones((frames, 2), dtype=bool), np.array([0.0, 0.0, 1.0]))
     view = np.array(view_world, dtype=np.float64, copy=True)
     view[:, 2] = 0.0
     view = view / np.maximum(np.linalg.norm(view, axis=1, keepdims=True), 1e-9)
     offset = centre_of_mass(relative_world) - support
     along = np.sum(offset[:, :2] * view[:, :2], axis=1)
-    angle = -np.arctan2(along, np.maximum(offset[:, 2], 0.2))
-    sigma = max(BALANCE_SMOOTH_SECONDS * fps, 0.5)
-    weight = gaussian_filter1d(balanced.astype(np.float64), sigma, mode="nearest") * balanced.any()
-    angle = weight * gaussian_filter1d(np.where(balanced, angle, 0.0), sigma, mode="nearest") / np.maximum(
-        gaussian_filter1d(balanced.astype(np.float64), sigma, mode="nearest"), 1e-9)
+    angle = np.where(balanced, -np.arctan2(along, np.maximum(offset[:, 2], 0.2)), 0.0)
+    angle = gaussian_filter1d(angle, max(BALANCE_SMOOTH_SECONDS * fps, 0.5), mode="nearest")  # fades in and out
     axis = np.cross(np.array([0.0, 0.0, 1.0]), view)
     axis = axis / np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-9)
-    vectors = axis * angle[:, None]
-    theta = np.linalg.norm(vectors, axis=1)
-    unit = vectors / np.maximum(theta, 1e-12)[:, None]
-    cross = np.zeros((frames, 3, 3))
-    cross[:, 0, 1], cross[:, 0, 2], cross[:, 1, 2] = -unit[:, 2], unit[:, 1], -unit[:, 0]
-    cross = cross - np.transpose(cross, (0, 2, 1))
-    turns = (np.eye(3)[None] + np.sin(theta)[:, None, None] * cross
-             + (1 - np.cos(theta))[:, None, None] * cross @ cross)  # Rodrigues
-    return turns, support
+    return Rotation.from_rotvec(axis * angle[:, None]).as_matrix(), support
 
 
 # ---------------------------------------------------------------------------------------------- floor

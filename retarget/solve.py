@@ -602,8 +602,6 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         world_from_camera = world.world_from_camera
         level_z = floor.offset + world.camera_position[2]  # this person's floor in the shared world (0: the same)
         origin = world.camera_position - np.array([0.0, 0.0, level_z])  # solved on their floor, raised after
-    rotations = np.einsum("ij,fkjl->fkil", world_from_camera @ provisional.T, rotations)
-    quats = local_quaternions(rotations, skeleton.parents)
     relative_world = relative_camera @ world_from_camera.T
     reprojected = translation @ world_from_camera.T + origin
     distance = np.linalg.norm(translation, axis=1)
@@ -613,7 +611,7 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     turns, pivots = balance_turns(relative_world, rays, heel[:, 0] & heel[:, 1], fps)
     turned = np.einsum("fij,fkj->fki", turns, relative_world - pivots[:, None]) + pivots[:, None]
     relative_world, reprojected = turned - turned[:, [PELVIS]], reprojected + turned[:, PELVIS]
-    rotations = np.einsum("fij,fkjl->fkil", turns, rotations)
+    rotations = np.einsum("fij,fkjl->fkil", turns @ (world_from_camera @ provisional.T), rotations)
     quats = local_quaternions(rotations, skeleton.parents)
     ankle_rays = np.concatenate([camera.normalized(points.foot_pixels[:, :, 0]),
                                  np.ones(points.foot_pixels.shape[:2] + (1,))], axis=-1)

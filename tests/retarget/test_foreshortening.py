@@ -109,3 +109,20 @@ def test_the_preview_shows_the_legs_the_animation_exports() -> None:
     bent = _bend_along_the_ray(motion, 15.0, 20.0)
     positions, _ = motion_in_world(bent, keypoints, truth["camera"], truth["height"])
     assert np.median(_knee_flexion_degrees(positions, H36M17.names)) < 15.0
+
+
+def test_frames_without_a_placed_root_do_not_stop_the_others_straightening() -> None:
+    """A frame the reprojection could not place (NaN joints: a misfit pose, the legs out of the picture) is
+    left as it is; the clip's other frames are still straightened (a NaN bone length once turned it off)."""
+    from videopose.retarget.foreshortening import legs_straightened_where_the_picture_shows_them_straight
+
+    motion, keypoints, truth = _scene(_standing(60), seed=7)
+    points = image_points(keypoints, truth["camera"])
+    relative = np.asarray(_bend_along_the_ray(motion, 15.0, 20.0).joints_3d, dtype=np.float64)
+    joints = relative + reproject_translation(relative, points.body_rays, points.body_weights)[0][:, None]
+    joints[[5, 30]] = np.nan
+    straightened = legs_straightened_where_the_picture_shows_them_straight(joints, points.body_rays,
+                                                                           points.body_weights, motion.fps)
+    flexion = _knee_flexion_degrees(straightened, H36M17.names)
+    assert np.isnan(straightened[[5, 30]]).all()
+    assert np.nanmedian(flexion) < 15.0
