@@ -49,6 +49,7 @@ from videopose.lifter.mocap import MOCAP_NAMES
 from videopose.lifter.synthetic import (NO_NOISE, BodyAugmentation, BodySpin, DetectorNoise, LandmarkOffsets,
                                         augment_bodies, synthesize)
 from videopose.core.errors import VideoposeError
+from videopose.core.validate import finite_number
 from videopose.core.layouts import COCO17, H36M17
 from videopose.core.progress import ProgressCallback, no_progress
 
@@ -103,6 +104,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "unlabeled_keypoints", tuple(self.unlabeled_keypoints))
+        for name in ("body_augmentation", "spin", "gaps", "landmark_offsets"):  # probabilities (NaN refused too)
+            finite_number(getattr(self, name), f"--{name.replace('_', '-')}", 0.0, 1.0)
 
     def lifter_config(self) -> LifterConfig:
         return LifterConfig(tuple(self.filter_widths), channels=self.channels, causal=self.causal, dropout=self.dropout)

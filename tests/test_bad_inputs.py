@@ -548,6 +548,10 @@ def test_an_output_that_is_a_folder_is_refused_before_any_work(work, capsys, sma
     (["preview", "{motion}", "-o", "{work}/p.mp4", "--size", "100000"], "--size must be a number from 64 to 4320"),
     (["preview", "{motion}", "-o", "{work}/p.png", "--rows", "100000"], "--rows must be a number from 1 to 20"),
     (["preview", "{motion}", "-o", "{work}/p.mp4", "--azimuth", "nan"], "--azimuth must be a number"),
+    (["train", "--data", "{work}/d.npz", "-o", "{work}/run", "--landmark-offsets", "1.5"],
+     "--landmark-offsets must be a number from 0 to 1"),
+    (["train", "--data", "{work}/d.npz", "-o", "{work}/run", "--spin", "-1"], "--spin must be a number from 0 to 1"),
+    (["train", "--data", "{work}/d.npz", "-o", "{work}/run", "--gaps", "nan"], "--gaps must be a number from 0 to 1"),
 ])
 def test_absurd_option_values_are_refused(work, capsys, argv, message):
     names = {"work": work, "motion": work / "clip.motion.npz", "video": work / "clip.mp4"}
