@@ -69,7 +69,8 @@ STANCE_RADIUS_M = 0.01   # a reference foot is planted while it stays within thi
 STANCE_HALF_WINDOW_S = 0.05  # ... over +- this window around the frame ...
 STANCE_LOW_M = 0.05      # ... and its lowest point is this close to the floor
 MIN_STANCE_S = 0.1
-STILL_IMAGE_SHIFT = 0.10  # "in place" ends when the 2D hip centre moved this x the 2D body height sideways
+STILL_IMAGE_SHIFT = 0.10  # "in place" ends when the 2D hip centre moved this x the 2D body height sideways ...
+STILL_START_SHIFT = 0.04  # ... at the last frame before that within this of where it started
 
 FEET = ("left", "right")  # the order of Animation.contacts
 FOOT_POINTS = ("ankle", "heel", "foot_index")
@@ -127,11 +128,15 @@ DEFINITIONS = {
                            "two frames of the clip (mean of both feet; 'preview' as in com_surge_cm), and the mean "
                            "slide per animation contact phase as in stance_slide_cm",
     "still_root_drift_cm": "sports2d: videopose tracks the performer on the roof, who does jumping jacks in place "
-                           "before moving off; over the frames until the 2D hip centre has moved sideways by 10 % "
-                           "of the 2D body height, the largest horizontal distance of the root from its first "
+                           "before moving off; over the frames until the 2D hip centre starts to move sideways "
+                           "(the last frame within 4 % of the 2D body height from its start before it is 10 % "
+                           "away), the largest horizontal distance of the root from its first "
                            "position ('preview': the preview's root path, as in com_surge_cm); 'diameter': the "
                            "largest horizontal distance between two frames' roots over the same frames (not tied "
                            "to where the first frame was placed)",
+    "still_up_roll_deg": "sports2d: the animation's up axis seen from the camera, its lean across the picture (a "
+                         "roll about the line of sight, + = its top to the picture's right); the camera is level "
+                         "(the roof's front edge within 1.4 degrees of the image rows, the box's edges upright)",
 }
 
 
@@ -620,8 +625,9 @@ def score_squats(animation: Animation, motion: Motion3D | None = None, keypoints
 
 
 def still_segment(keypoints: Keypoints2D) -> tuple[int, int]:
-    """[first, stop) frames from the first detection until the 2D hip centre has moved sideways by
-    STILL_IMAGE_SHIFT x the 2D body height (median over the first half second)."""
+    """[first, stop) frames from the first detection until the 2D hip centre starts the move that takes it
+    STILL_IMAGE_SHIFT x the 2D body height (median over the first half second) sideways: the last frame before
+    it within STILL_START_SHIFT x that height of its start."""
     if keypoints.source_keypoints is not None and keypoints.source_layout == MEDIAPIPE33.name:
         points, hips = keypoints.source_keypoints, [_MP["left_hip"], _MP["right_hip"]]
     else:
@@ -637,8 +643,14 @@ def still_segment(keypoints: Keypoints2D) -> tuple[int, int]:
     first = int(detected[0])
     settle = slice(first, first + max(2, int(round(0.5 * keypoints.fps))))
     start_x, size = np.nanmedian(hip_x[settle]), np.nanmedian(height[settle])
-    moved = np.flatnonzero(np.abs(hip_x[first:] - start_x) > STILL_IMAGE_SHIFT * size)
-    return first, first + int(moved[0]) if len(moved) else len(hip_x)
+    shift = np.abs(hip_x[first:] - start_x)
+    moved = np.flatnonzero(shift > STILL_IMAGE_SHIFT * size)
+    if not len(moved):
+        return first, len(hip_x)
+    # Back to where that move began: the last frame before it within STILL_START_SHIFT (the walk's first steps
+    # are real motion, not drift: up to 16 cm on sports2d between the two thresholds).
+    within = np.flatnonzero(shift[:moved[0]] <= STILL_START_SHIFT * size)
+    return first, first + (int(within[-1]) + 1 if len(within) else int(moved[0]))
 
 
 def score_still(animation: Animation, keypoints: Keypoints2D, motion: Motion3D | None = None) -> dict:
@@ -656,6 +668,9 @@ def score_still(animation: Animation, keypoints: Keypoints2D, motion: Motion3D |
               "still_root_diameter_cm": 100 * _horizontal_diameter(animation.root_positions[first:stop, :2])
               if stop > first else float("nan"),
               "up_source": str(animation.extras.get("up_source", "?"))}
+    if "world_from_camera" in animation.extras:  # world up seen in the camera: its lean across the picture
+        up = np.asarray(animation.extras["world_from_camera"])[2]
+        result["up_roll_deg"] = float(np.degrees(np.arctan2(up[0], -up[1])))
     if motion is not None and len(drift):
         result["preview_root_drift_cm"] = 100 * float(drift_of(preview_world(motion, keypoints)[:, _H["pelvis"]]).max())
     return result
@@ -833,7 +848,8 @@ def render_markdown(results: dict, json_name: str) -> str:
             lines.append(f"In place (sports2d, frames {still['frames'][0]}-{still['frames'][1]}): the root drifts up to "
                          f"{still['still_root_drift_cm']:.0f} cm ({still['still_root_end_drift_cm']:.0f} cm at the end; "
                          f"largest distance between two frames {_format('{:.0f}', still.get('still_root_diameter_cm'))} cm; "
-                         f"preview world {_format('{:.0f}', still.get('preview_root_drift_cm'))} cm).")
+                         f"preview world {_format('{:.0f}', still.get('preview_root_drift_cm'))} cm); up axis rolled "
+                         f"{_format('{:.1f}', still.get('up_roll_deg'))} deg across the picture.")
         lines += ["", f"![root paths](real_video_paths_{label}.png) ![feet](real_video_feet_{label}.png)", ""]
     lines += ["Definitions:", ""] + [f"- **{key}**: {text}" for key, text in results["definitions"].items()]
     return "\n".join(lines) + "\n"

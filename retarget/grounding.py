@@ -64,14 +64,37 @@ DEFAULT_HEIGHT_M = 1.70
 ANKLE_HEIGHT_PER_LEG = 0.12  # ankle landmark over the floor per metre of leg (thigh + shin), foot flat
 
 
+# The toe landmark (BlazePose's foot index) of a planted foot lies on the floor, this far in front of the ankle
+# landmark per metre of leg: triangulated from the four pose2sim cameras in stance, 0.124 / 0.146 m forward
+# (0.16 / 0.19 of a 0.76 m leg) and 0.03 / 0.00 m across, toe 0.01 m from the floor.
+TOE_FORWARD_PER_LEG = 0.18
+
+
+def leg_length(skeleton: Skeleton) -> float:
+    """Thigh + shin of a canonical skeleton (metres), mean of both sides."""
+    lengths = skeleton.bone_lengths()
+    names = skeleton.names
+    return float(np.mean([lengths[names.index(f"{side}_knee")] + lengths[names.index(f"{side}_ankle")]
+                          for side in ("left", "right")]))
+
+
 def landmark_ankle_height(skeleton: Skeleton) -> float:
     """Height (metres) of a canonical skeleton's ankles over the floor with the foot flat, where the ankles
     are the 2D detector's ankle landmarks (grounded retargeting): ``ANKLE_HEIGHT_PER_LEG`` x thigh + shin."""
-    lengths = skeleton.bone_lengths()
-    names = skeleton.names
-    leg = np.mean([lengths[names.index(f"{side}_knee")] + lengths[names.index(f"{side}_ankle")]
-                   for side in ("left", "right")])
-    return float(ANKLE_HEIGHT_PER_LEG * leg)
+    return float(ANKLE_HEIGHT_PER_LEG * leg_length(skeleton))
+
+
+def toe_offsets(relative_world: np.ndarray, leg_m: float) -> np.ndarray:
+    """(frames, 17, 3) H36M17 pose, world (Z up), leg length in metres -> (frames, 2 feet, 3) the horizontal
+    offset of each foot's toe landmark from its ankle landmark with the foot flat: ``TOE_FORWARD_PER_LEG`` x leg
+    along the pelvis's forward direction (the feet taken to point where the hips face; NaN where the hips give
+    no direction)."""
+    left = np.asarray(relative_world[:, _LEFT_HIP] - relative_world[:, _RIGHT_HIP], dtype=np.float64)
+    left[:, 2] = 0.0
+    forward = np.cross(left, np.array([0.0, 0.0, 1.0]))  # facing +y with z up, the left hip is at -x
+    norm = np.linalg.norm(forward, axis=1, keepdims=True)
+    forward = np.where(norm > 1e-6, forward / np.maximum(norm, 1e-12), np.nan)
+    return np.repeat((TOE_FORWARD_PER_LEG * leg_m * forward)[:, None], 2, axis=1)
 
 # H36M17 joint -> the 2D keypoint that marks it, and how much it is trusted to place the root: the rigid
 # torso (hips, shoulders) most; the limbs, whose lifted depth errs most and which swing the pose's extent,
@@ -328,7 +351,8 @@ def support_points(pose: np.ndarray, planted: np.ndarray, up: np.ndarray, forwar
     return support + SUPPORT_FORWARD_PER_LEG * leg * forward
 
 
-def support_up(relative_camera: np.ndarray, planted: np.ndarray, min_frames: int = 5) -> np.ndarray | None:
+def support_up(relative_camera: np.ndarray, planted: np.ndarray, min_frames: int = 5,
+               standing: np.ndarray | None = None) -> np.ndarray | None:
     """The body's vertical from balance: the centre of mass stands over the planted feet.
 
     relative_camera: (frames, 17, 3) H36M17 pose, camera frame, metres; planted: (frames, 2) bool, the feet
@@ -338,11 +362,15 @@ def support_up(relative_camera: np.ndarray, planted: np.ndarray, min_frames: int
     A body leaning over its stance foot (a leg swung out sideways, a squat with the pelvis far behind the
     feet) keeps its centre of mass over the feet, where the mid-ankle -> pelvis line leans with the pose
     (on pose2sim's triangulated reference: 3 degrees against 7, and 1 across the walk against 7).
+    ``standing`` (frames,) bool (:func:`standing_still`): where it marks ``min_frames`` or more planted frames,
+    only those count.
     """
     planted = np.asarray(planted, dtype=bool)
     use = planted.any(axis=1)
     if use.sum() < min_frames:
         return None
+    if standing is not None and np.count_nonzero(standing & use) >= min_frames:
+        use = np.asarray(standing, dtype=bool) & use
     pose, planted = np.asarray(relative_camera, dtype=np.float64)[use], planted[use]
     centre = centre_of_mass(pose)
 
@@ -356,6 +384,30 @@ def support_up(relative_camera: np.ndarray, planted: np.ndarray, min_frames: int
     for _ in range(2):  # the facing direction is horizontal: found against the vertical, which it moves a little
         up = mean_direction(support_points(pose, planted, up))
     return up
+
+
+# Both feet down this long is standing (quasi-static): its centre of mass is over the feet frame by frame, where
+# a walk's, a jump's or a crouch's is over them on average only, and where one foot's missed contact puts the
+# support under the other (sports2d: a landing of the jumping jacks on both feet found on one, a crouch for the flip).
+STANDING_SECONDS = 0.3
+
+
+STANDING_LEVEL_M = 0.03  # ... with both ankles within this of one height
+
+
+def standing_still(both_planted: np.ndarray, ankle_heights: np.ndarray, fps: float,
+                   min_seconds: float = STANDING_SECONDS, max_step_m: float = STANDING_LEVEL_M) -> np.ndarray:
+    """(frames,) bool both feet planted, (frames, 2) the lifted ankles' heights (metres, along any up) ->
+    (frames,) bool: the runs of both feet planted at least ``min_seconds`` long whose two ankles stay at one
+    height throughout (within ``max_step_m``; not a dancer rising onto the ball of her back foot, the
+    sample's first 0.6 s: her right ankle 1 -> 8 cm over the left)."""
+    ankle_heights = np.asarray(ankle_heights, dtype=np.float64)
+    step = np.abs(ankle_heights[:, 0] - ankle_heights[:, 1])
+    standing = np.zeros(len(both_planted), dtype=bool)
+    for start, stop in frame_runs(np.asarray(both_planted, dtype=bool)):
+        if stop - start >= min_seconds * fps and np.nanmax(step[start:stop]) < max_step_m:
+            standing[start:stop] = True
+    return standing
 
 
 # Standing on both feet for this long, the body is taken to be in balance frame by frame (see balance_turns).
@@ -518,6 +570,7 @@ class RootPathWeights:
     ballistic_acceleration: float = 0.8  # m/s^2 away from free fall while both feet are off the ground
     longest_flight_seconds: float = 1.0  # longer stretches without a planted foot are missed contacts, not flight
     footprint_ray_m: float = 0.02  # a footprint away from its ankle keypoint's ray, per frame (~7 px at 4 m)
+    toe_offset_m: float = 0.04  # a planted toe away from its ankle's footprint + the foot's forward offset
 
 
 def flight_frames(pinned: np.ndarray, longest: int, heights: np.ndarray | None = None, fps: float = 30.0,
@@ -569,7 +622,8 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
                     ankles_relative: np.ndarray, pinned: np.ndarray, ankle_level: float, fps: float,
                     weights: RootPathWeights = RootPathWeights(), ankle_rays: np.ndarray | None = None,
                     camera_position: np.ndarray | None = None, toe_pinned: np.ndarray | None = None,
-                    off_floor: np.ndarray | None = None) -> np.ndarray:
+                    off_floor: np.ndarray | None = None, toe_rays: np.ndarray | None = None,
+                    toe_offsets: np.ndarray | None = None) -> np.ndarray:
     """The world root path (frames, 3), Z up, floor at z = 0, from planted feet and the reprojection path.
 
     reprojected: (frames, 3) root positions from reprojection, world; ray_directions: (frames, 3) unit
@@ -584,9 +638,14 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
     on sports2d's jumping jacks in place). toe_pinned: (frames, 2) bool, frames with the toe down: they
     join the footprints, pinning the ankle along the floor only (the heel may rise). off_floor: (frames,
     2) bool (:func:`off_floor_footprints`): footprints on another level, kept still but neither put on
-    the floor nor on their ray's meeting with it.
-    Unknowns: the root in every frame and one world point per footprint; solved at once (sparse normal
-    equations, banded: linear in the clip's length).
+    the floor nor on their ray's meeting with it. toe_rays (frames, 2, 3), like ``ankle_rays`` for the toe
+    keypoints, and toe_offsets (frames, 2, 3) the toe's horizontal offset from its ankle (the foot's forward
+    direction x its length, :func:`toe_offsets`): a footprint with its toe planted also has a toe point on the
+    floor (z = 0, BlazePose's toe landmark on the floor) and on the toe's ray, ``toe_offset_m`` from the
+    ankle's footprint + that offset. A landing on the balls of the feet (sports2d's jumping jacks), whose
+    raised ankle says nothing of its depth, is then placed where its toes meet the floor.
+    Unknowns: the root in every frame, one world point per footprint and one per footprint with its toe
+    planted; solved at once (sparse normal equations, banded: linear in the clip's length).
     """
     frames = len(reprojected)
     dt = 1.0 / fps
@@ -610,6 +669,8 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
     pinned = heel_down if toe_pinned is None else heel_down | np.asarray(toe_pinned, dtype=bool)
     footprint_runs = [(foot, start, stop) for foot in range(pinned.shape[1]) for start, stop in frame_runs(pinned[:, foot])]
     first_footprint = 3 * frames
+    toe_columns = first_footprint + 3 * len(footprint_runs)  # the toe points' unknowns follow, as they are met
+    toe_points = 0
     # Pins: M_t (root_t + ankle_rel_t - footprint) = 0, M_t = P_across / pin + d d^T / pin_along (the lifted
     # pose's depth, which carries the root from one footprint to the next along the ray, is its weakest part).
     d = ray_directions
@@ -649,6 +710,32 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
                     add(index, columns, across[:, axis])
                     targets.append(across[:, axis] @ np.asarray(camera_position, dtype=np.float64))
                     row_count += len(seen)
+        if toe_rays is not None and toe_offsets is not None and camera_position is not None and toe_pinned is not None:
+            down = span[np.asarray(toe_pinned, dtype=bool)[span, foot] & np.isfinite(toe_rays[span, foot]).all(axis=1)
+                        & np.isfinite(toe_offsets[span, foot]).all(axis=1)]
+            if len(down):
+                toe = toe_columns + 3 * toe_points
+                toe_points += 1
+                # On the floor ...
+                add(np.array([row_count]), np.array([toe + 2]), np.array([1.0 / weights.floor_m]))
+                targets.append(np.zeros(1))
+                row_count += 1
+                # ... the foot's length in front of the ankle's footprint ...
+                offset = np.median(toe_offsets[down, foot, :2], axis=0)
+                for axis in range(2):
+                    add(np.full(2, row_count), np.array([toe + axis, first_footprint + 3 * number + axis]),
+                        np.array([1.0, -1.0]) / weights.toe_offset_m)
+                    targets.append(np.array([offset[axis] / weights.toe_offset_m]))
+                    row_count += 1
+                # ... and on the toe keypoint's ray in each frame it is down.
+                ray = toe_rays[down, foot] / np.linalg.norm(toe_rays[down, foot], axis=1, keepdims=True)
+                across = (np.eye(3)[None] - ray[:, :, None] * ray[:, None, :]) / weights.footprint_ray_m
+                columns = np.broadcast_to(toe + np.arange(3), (len(down), 3))
+                for axis in range(3):
+                    index = np.broadcast_to((row_count + np.arange(len(down)))[:, None], (len(down), 3))
+                    add(index, columns, across[:, axis])
+                    targets.append(across[:, axis] @ np.asarray(camera_position, dtype=np.float64))
+                    row_count += len(down)
     # Reprojection path: M_t (r_t - q_t), M_t = P_across / s_across + d d^T / s_along.
     along = np.maximum(weights.along_ray_fraction * np.asarray(camera_distance, dtype=np.float64), 0.05)
     metric = (np.eye(3)[None] - d[:, :, None] * d[:, None, :]) / weights.across_ray_m \
@@ -672,7 +759,7 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
             gravity = np.where(airborne, -GRAVITY * dt**2, 0.0) if axis == 2 else np.zeros(len(middle))
             targets.append(gravity / sigma)
             row_count += len(middle)
-    unknowns = first_footprint + 3 * len(footprint_runs)
+    unknowns = toe_columns + 3 * toe_points
     jacobian = scipy.sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                                        shape=(row_count, unknowns))
     target = np.concatenate(targets)

@@ -47,7 +47,8 @@ from videopose.retarget.contact import ImageContactThresholds, image_contacts
 from videopose.retarget.foreshortening import legs_straightened_where_the_picture_shows_them_straight, shins_leaned_from_image
 from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, balance_turns, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
                                           off_floor_footprints, reproject_translation, scaled_skeleton, smooth_translation,
-                                          solve_root_path, support_up, footprint_centres)
+                                          solve_root_path, support_up, footprint_centres, leg_length, toe_offsets,
+                                          standing_still)
 
 (PELVIS, RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE, LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, SPINE, THORAX, NECK_NOSE, HEAD,
  LEFT_SHOULDER, LEFT_ELBOW, LEFT_WRIST, RIGHT_SHOULDER, RIGHT_ELBOW, RIGHT_WRIST) = range(17)
@@ -576,7 +577,8 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
     for _ in range(2 if world is None else 0):
         heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
-        balance = support_up(relative_camera, heel | toe)
+        standing = standing_still(heel[:, 0] & heel[:, 1], relative_camera[:, feet] @ up, fps)
+        balance = support_up(relative_camera, heel | toe, standing=standing)
         prior = up if balance is None else balance
         centres, counts = footprint_centres(ankles, heel)
         floor = fit_floor(centres, np.minimum(counts / (FULL_FOOTPRINT_SECONDS * fps), 1.0), prior, level, travel,
@@ -616,6 +618,9 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     ankle_rays = np.concatenate([camera.normalized(points.foot_pixels[:, :, 0]),
                                  np.ones(points.foot_pixels.shape[:2] + (1,))], axis=-1)
     ankle_rays = ankle_rays / np.linalg.norm(ankle_rays, axis=-1, keepdims=True) @ world_from_camera.T
+    toe_rays = np.concatenate([camera.normalized(points.foot_pixels[:, :, 2]),
+                               np.ones(points.foot_pixels.shape[:2] + (1,))], axis=-1)
+    toe_rays = toe_rays / np.linalg.norm(toe_rays, axis=-1, keepdims=True) @ world_from_camera.T
     # Footprints on their ankles' rays only on a floor found from them: the body's vertical (the fallback) is a
     # guess whose tilt would move every footprint along its ray (sports2d in place: 48 -> 57 cm of drift).
     on_rays = floor.source != "body"
@@ -626,7 +631,8 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
                       stacklevel=2)
     root = solve_root_path(reprojected, rays, distance, relative_world[:, feet], heel, level, fps,
                            ankle_rays=ankle_rays if on_rays else None, camera_position=origin, toe_pinned=toe,
-                           off_floor=off_floor)
+                           off_floor=off_floor, toe_rays=toe_rays if on_rays else None,
+                           toe_offsets=toe_offsets(relative_world, leg_length(skeleton)))
     if world is not None:
         root, origin = root + np.array([0.0, 0.0, level_z]), world.camera_position
     progress(5, 5, "solved")

@@ -281,6 +281,37 @@ def test_a_footprint_lies_where_its_ankle_ray_meets_the_floor() -> None:
     assert np.abs(body_size_only - true_root).max() > 0.1
 
 
+def test_a_landing_on_the_toes_lies_where_the_toe_ray_meets_the_floor() -> None:
+    """Both feet down on their toes only (heels up, the ankles 5 cm over their flat-foot height: a jumping jack's
+    landing), the reprojection depth drifting 30 cm along the ray: the toes' rays meet the floor where they
+    stand and hold the root nearer there than the ankles alone (pinned along the floor only) do."""
+    from videopose.retarget.grounding import TOE_FORWARD_PER_LEG, solve_root_path, toe_offsets
+
+    frames, fps, level, leg = 60, 30.0, 0.1, 0.8
+    camera = np.array([0.0, -4.0, 1.5])
+    ankles = np.array([[-0.15, 0.0, level + 0.05], [0.15, 0.0, level + 0.05]])
+    true_root = np.array([0.0, 0.0, level + 0.05 + 0.9])
+    pose = np.zeros((frames, 17, 3))  # facing the camera (-Y): the left hip at +X
+    pose[:, H36M17.index("left_hip"), 0], pose[:, H36M17.index("right_hip"), 0] = 0.12, -0.12
+    offsets = toe_offsets(pose, leg)
+    assert np.allclose(offsets[0, 0], [0.0, -TOE_FORWARD_PER_LEG * leg, 0.0])
+    toes = ankles + offsets[0] - [0.0, 0.0, level + 0.05]  # on the floor, in front of the ankles
+    relative = np.repeat((ankles - true_root)[None], frames, axis=0)
+    direction = (true_root - camera) / np.linalg.norm(true_root - camera)
+    reprojected = true_root + np.linspace(0.0, 0.3, frames)[:, None] * direction
+    distance = np.linalg.norm(reprojected - camera, axis=1)
+    rays = np.repeat(direction[None], frames, axis=0)
+    toe_rays = np.repeat(((toes - camera) / np.linalg.norm(toes - camera, axis=1, keepdims=True))[None], frames, axis=0)
+    heel = np.zeros((frames, 2), dtype=bool)
+    toe = np.ones((frames, 2), dtype=bool)
+    arguments = (reprojected, rays, distance, relative, heel, level, fps)
+    root = solve_root_path(*arguments, camera_position=camera, toe_pinned=toe, toe_rays=toe_rays, toe_offsets=offsets)
+    ankles_only = solve_root_path(*arguments, camera_position=camera, toe_pinned=toe)
+    error, error_without = (float(np.abs(path[:, :2] - true_root[:2]).max()) for path in (root, ankles_only))
+    # The foot's offset is one term per footprint against the reprojection's one per frame: pulled 9 cm, not 15.
+    assert np.ptp(root[:, 1]) < 0.02 and error < 0.1 and error_without - error > 0.05
+
+
 def test_missed_contacts_with_a_level_body_are_not_a_flight() -> None:
     """Both feet unplanted for 0.35 s while the pictures keep the root level (pose2sim cam02: the detector lost
     the standing foot): the root follows the pictures, no free-fall hop (12 cm there); a stretch whose pictures

@@ -9,7 +9,7 @@ from scipy.spatial.transform import Rotation
 from synthetic_motion import camera_from_world, reference_skeleton
 
 from videopose.core.layouts import H36M17
-from videopose.retarget.grounding import centre_of_mass, fit_floor, footprint_centres, support_up
+from videopose.retarget.grounding import centre_of_mass, fit_floor, footprint_centres, standing_still, support_up
 from videopose.retarget.root import body_up
 from videopose.retarget.solve import ankle_heights_for_contacts
 
@@ -46,6 +46,49 @@ def test_the_vertical_from_balance_does_not_lean_with_the_pose() -> None:
     assert _angle_degrees(body_up(frames), up) > 8.0  # the mid-ankle -> pelvis line leans with the raised leg
     assert _angle_degrees(support_up(frames, planted), up) < 2.5  # the centre of mass over the stance foot
     assert support_up(frames, np.zeros((30, 2), dtype=bool)) is None
+
+
+def test_the_vertical_from_balance_prefers_standing_to_a_landing_found_on_one_foot() -> None:
+    """A clip of standing on both feet for 0.4 s and of landings on both feet of which the contacts found only the
+    left (sports2d's jumping jacks: its floor came out rolled 9 degrees against the upright picture): the
+    vertical comes from the standing frames, where the centre of mass is over both feet."""
+    pose = reference_skeleton().rest_positions()
+    spread = pose.copy()  # feet 0.25 m apart sideways, as in a jumping jack's landing
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        hip = spread[H36M17.index(f"{side}_hip")]
+        for name in (f"{side}_knee", f"{side}_ankle"):
+            offset = spread[H36M17.index(name)] - hip
+            angle = sign * np.arcsin(0.25 / np.linalg.norm(pose[LEFT_ANKLE] - pose[H36M17.index("left_hip")]))
+            turn = Rotation.from_rotvec(angle * np.array([0.0, 1.0, 0.0])).as_matrix()
+            spread[H36M17.index(name)] = hip + offset @ turn.T
+    rotation = camera_from_world(10.0, 0.0, 0.0)
+    up = rotation @ [0.0, 0.0, 1.0]
+    fps = 30.0
+    frames = np.concatenate([np.repeat(pose[None], 12, axis=0), np.repeat(spread[None], 30, axis=0)])
+    frames = (frames - frames[:, :1]) @ rotation.T
+    planted = np.zeros((42, 2), dtype=bool)
+    planted[:12] = True  # standing, 0.4 s
+    planted[12:, 0] = True  # landings: only the left foot found
+    heights = frames[:, [LEFT_ANKLE, RIGHT_ANKLE]] @ up
+    standing = standing_still(planted[:, 0] & planted[:, 1], heights, fps)
+    assert standing[:12].all() and not standing[12:].any()
+    assert _angle_degrees(support_up(frames, planted), up) > 4.0  # every planted frame: leans over the left foot
+    assert _angle_degrees(support_up(frames, planted, standing=standing), up) < 1.0
+    walk = planted.copy()
+    walk[:12, 1] = False  # no standing: every planted frame counts, as before
+    assert not standing_still(walk[:, 0] & walk[:, 1], heights, fps).any()
+
+
+def test_standing_is_both_feet_down_a_while_at_one_height() -> None:
+    """0.4 s on both feet at one height is standing; 0.2 s is a step's double support; 0.6 s with one ankle
+    rising 1 -> 8 cm over the other (a dancer onto the ball of her back foot) is not standing either."""
+    fps = 30.0
+    both = np.zeros(60, dtype=bool)
+    both[0:12] = both[20:26] = both[30:48] = True
+    heights = np.zeros((60, 2))
+    heights[30:48, 1] = np.linspace(0.01, 0.08, 18)
+    standing = standing_still(both, heights, fps)
+    assert standing[0:12].all() and not standing[12:].any()
 
 
 def test_a_floor_through_footprints_scattered_along_their_camera_rays() -> None:
