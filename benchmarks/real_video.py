@@ -48,6 +48,7 @@ from videopose.core.fileio import atomic_output, load_npz, save_npz  # noqa: E40
 from videopose.core.formats import Keypoints2D, Motion3D  # noqa: E402
 from videopose.core.layouts import H36M17, MEDIAPIPE33  # noqa: E402
 from videopose.core.frame_runs import frame_runs  # noqa: E402
+from videopose.retarget.grounding import centre_of_mass  # noqa: E402
 
 SHARED = Path(os.environ.get("VIDEOPOSE_SHARED", REPO / ".." / "shared")).resolve()
 VIDEOS = SHARED / "videos"
@@ -124,6 +125,9 @@ DEFINITIONS = {
                     "joints) over the clip; 'pelvis' the same for the root. 'preview': the same for the lifted joints in "
                     "the preview's world (retarget.solve.motion_in_world, given the keypoints where it takes them: the "
                     "root path without smoothing or foot locking), which is what the figures of issue 11 match",
+    "com_mass_surge_cm": "the same for the whole-body centre of mass of de Leva's (1996) segment masses on the "
+                         "17 joints (retarget.grounding.centre_of_mass, which the grounding's balance steps also "
+                         "use: not an independent check of them)",
     "squat_foot_slide_cm": "feet stay planted through the squats: each ankle's largest horizontal distance between "
                            "two frames of the clip (mean of both feet; 'preview' as in com_surge_cm), and the mean "
                            "slide per animation contact phase as in stance_slide_cm",
@@ -605,6 +609,7 @@ def score_squats(animation: Animation, motion: Motion3D | None = None, keypoints
     lean = _angle_deg(trunk, np.array([0.0, 0.0, 1.0]))
     lean_back = np.degrees(np.arctan2(np.sum(trunk * backward, axis=-1), trunk[:, 2]))
     centre = positions.mean(axis=1)
+    mass_centre = centre_of_mass(positions[:, [names.index(name) for name in H36M17.names]])
     ankles = positions[:, [names.index(f"{side}_ankle") for side in FEET]]
     contacts = np.zeros((len(positions), 2), bool) if animation.contacts is None else np.asarray(animation.contacts, bool)
     slides = phase_slides(ankles[..., :2], contacts)
@@ -615,6 +620,7 @@ def score_squats(animation: Animation, motion: Motion3D | None = None, keypoints
         "squat_knee_flexion_deg": float(np.median(mean_flexion[standing])),
         "deepest_knee_flexion_deg": float(mean_flexion.max()),
         "com_surge_cm": 100 * _horizontal_diameter(centre[:, :2]),
+        "com_mass_surge_cm": 100 * _horizontal_diameter(mass_centre[:, :2]),
         "pelvis_surge_cm": 100 * _horizontal_diameter(pelvis[:, :2]),
         "foot_range_cm": 100 * float(np.mean([_horizontal_diameter(ankles[:, f, :2]) for f in range(2)])),
         "foot_slide_per_contact_cm": 100 * float(np.mean(slides)) if slides else float("nan"),
@@ -839,6 +845,7 @@ def render_markdown(results: dict, json_name: str) -> str:
                          f"({abs(backward):.0f} {'back' if backward > 0 else 'forward'} in the body's sagittal plane), "
                          "standing knee flexion "
                          f"{squats['squat_knee_flexion_deg']:.0f} deg, centre of mass surge {squats['com_surge_cm']:.0f} cm "
+                         f"(segment masses {_format('{:.1f}', squats.get('com_mass_surge_cm'))} cm) "
                          f"(pelvis {squats['pelvis_surge_cm']:.0f} cm), foot range over the clip "
                          f"{squats['foot_range_cm']:.0f} cm with contact in {squats['contact_share']:.0%} of frames; "
                          f"preview world: centre of mass surge {_format('{:.0f}', squats.get('preview_com_surge_cm'))} cm, "
