@@ -50,6 +50,7 @@ from videopose.core.errors import VideoposeError
 from videopose.core.formats import Keypoints2D
 from videopose.core.layouts import H36M17, get_layout
 from videopose.retarget.camera_model import PinholeCamera
+from videopose.retarget.root import leg_length
 from videopose.core.frame_runs import frame_runs
 
 GRAVITY = 9.81  # m/s^2
@@ -68,14 +69,6 @@ ANKLE_HEIGHT_PER_LEG = 0.12  # ankle landmark over the floor per metre of leg (t
 # landmark per metre of leg: triangulated from the four pose2sim cameras in stance, 0.124 / 0.146 m forward
 # (0.16 / 0.19 of a 0.76 m leg) and 0.03 / 0.00 m across, toe 0.01 m from the floor.
 TOE_FORWARD_PER_LEG = 0.18
-
-
-def leg_length(skeleton: Skeleton) -> float:
-    """Thigh + shin of a canonical skeleton (metres), mean of both sides."""
-    lengths = skeleton.bone_lengths()
-    names = skeleton.names
-    return float(np.mean([lengths[names.index(f"{side}_knee")] + lengths[names.index(f"{side}_ankle")]
-                          for side in ("left", "right")]))
 
 
 def landmark_ankle_height(skeleton: Skeleton) -> float:

@@ -47,7 +47,7 @@ from videopose.retarget.contact import ImageContactThresholds, image_contacts
 from videopose.retarget.foreshortening import legs_straightened_where_the_picture_shows_them_straight, shins_leaned_from_image
 from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, balance_turns, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
                                           off_floor_footprints, reproject_translation, scaled_skeleton, smooth_translation,
-                                          solve_root_path, support_up, footprint_centres, leg_length, toe_offsets,
+                                          solve_root_path, support_up, footprint_centres, toe_offsets,
                                           standing_still)
 
 (PELVIS, RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE, LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, SPINE, THORAX, NECK_NOSE, HEAD,
@@ -493,7 +493,7 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     and their root comes from their own reprojection. Without a planted foot they keep ``height_m`` and
     follow their reprojection (no lifter-depth fallback: they stay in the shared world).
     """
-    from videopose.retarget.root import estimate_world_frame, world_frame_from_up
+    from videopose.retarget.root import estimate_world_frame, leg_length, world_frame_from_up
 
     if motion.layout != "h36m17":
         raise VideoposeError(f"the retargeter reads H36M17 motion (the lifter's output), got layout {motion.layout!r}")
