@@ -388,19 +388,52 @@ STANDING_SECONDS = 0.3
 STANDING_LEVEL_M = 0.03  # ... with both ankles within this of one height
 
 
-def standing_still(both_planted: np.ndarray, ankle_heights: np.ndarray, fps: float,
+def standing_still(both_planted: np.ndarray, ankle_heights: np.ndarray | None, fps: float,
                    min_seconds: float = STANDING_SECONDS, max_step_m: float = STANDING_LEVEL_M) -> np.ndarray:
     """(frames,) bool both feet planted, (frames, 2) the lifted ankles' heights (metres, along any up) ->
     (frames,) bool: the runs of both feet planted at least ``min_seconds`` long whose two ankles stay at one
     height throughout (within ``max_step_m``; not a dancer rising onto the ball of her back foot, the
-    sample's first 0.6 s: her right ankle 1 -> 8 cm over the left)."""
-    ankle_heights = np.asarray(ankle_heights, dtype=np.float64)
-    step = np.abs(ankle_heights[:, 0] - ankle_heights[:, 1])
+    sample's first 0.6 s: her right ankle 1 -> 8 cm over the left; ``None``: no such check)."""
+    both_planted = np.asarray(both_planted, dtype=bool)
+    if ankle_heights is None:
+        step = np.zeros(len(both_planted))
+    else:
+        ankle_heights = np.asarray(ankle_heights, dtype=np.float64)
+        step = np.abs(ankle_heights[:, 0] - ankle_heights[:, 1])
     standing = np.zeros(len(both_planted), dtype=bool)
     for start, stop in frame_runs(np.asarray(both_planted, dtype=bool)):
         if stop - start >= min_seconds * fps and np.nanmax(step[start:stop]) < max_step_m:
             standing[start:stop] = True
     return standing
+
+
+# A body on both feet whose centre of mass is further than this off the vertical through their support point is
+# not standing on them (seated on a chair, leaning on a wall): the squats' deepest frames need turns of 5 degrees
+# at most, a person seated on a chair 35-45.
+MAX_BALANCE_LEAN_DEGREES = 25.0
+
+
+def seated_runs(pose: np.ndarray, both_planted: np.ndarray, up: np.ndarray, fps: float,
+                min_seconds: float, max_lean_degrees: float = MAX_BALANCE_LEAN_DEGREES) -> np.ndarray:
+    """(frames, 17, 3) H36M17 pose (any frame, metres), (frames,) bool both feet planted, (3,) unit up ->
+    (frames,) bool: the runs of both feet planted at least ``min_seconds`` long over which the direction from
+    the support point (:func:`support_points`) to the centre of mass is on median more than
+    ``max_lean_degrees`` off ``up``: the weight is not on the feet, and the balance steps do not apply."""
+    pose = np.asarray(pose, dtype=np.float64)
+    up = np.asarray(up, dtype=np.float64) / np.linalg.norm(up)
+    both = np.asarray(both_planted, dtype=bool)
+    seated = np.zeros(len(both), dtype=bool)
+    runs = [(start, stop) for start, stop in frame_runs(both) if stop - start >= min_seconds * fps]
+    if not runs:
+        return seated
+    offset = centre_of_mass(pose) - support_points(pose, np.ones((len(pose), 2), dtype=bool), up)
+    height = offset @ up
+    horizontal = np.linalg.norm(offset - height[:, None] * up, axis=1)
+    lean = np.degrees(np.arctan2(horizontal, height))
+    for start, stop in runs:
+        if float(np.nanmedian(lean[start:stop])) > max_lean_degrees:
+            seated[start:stop] = True
+    return seated
 
 
 # Standing on both feet for this long, the body is taken to be in balance frame by frame (see balance_turns).
@@ -420,8 +453,8 @@ def balance_turns(relative_world: np.ndarray, view_world: np.ndarray, both_plant
     The lifter's lean along the line of sight is what one view does not show (a squat that leans back
     10 degrees towards or away from the camera projects the same) and the balance prior corrects it for the
     whole clip only (:func:`support_up`); while the body stands on both feet for ``BALANCED_STANCE_SECONDS``
-    or more (standing, squatting, not a walk's brief double support) its centre of mass stays over the
-    feet frame by frame. Each such frame is turned about the horizontal axis across the view, at the support
+    or more (standing, squatting, not a walk's brief double support; not seated, :func:`seated_runs`) its
+    centre of mass stays over the feet frame by frame. Each such frame is turned about the horizontal axis across the view, at the support
     point, by the angle that brings the centre of mass over it along the view; the lean across the view,
     which the picture shows, is kept. The turns fade in and out over ``BALANCE_SMOOTH_SECONDS``; identity
     elsewhere.
@@ -432,6 +465,7 @@ def balance_turns(relative_world: np.ndarray, view_world: np.ndarray, both_plant
     for start, stop in frame_runs(both):
         if stop - start >= BALANCED_STANCE_SECONDS * fps:
             balanced[start:stop] = True
+    balanced &= ~seated_runs(relative_world, both, np.array([0.0, 0.0, 1.0]), fps, BALANCED_STANCE_SECONDS)
     support = support_points(relative_world, np.ones((frames, 2), dtype=bool), np.array([0.0, 0.0, 1.0]))
     view = np.array(view_world, dtype=np.float64, copy=True)
     view[:, 2] = 0.0

@@ -48,7 +48,8 @@ from videopose.retarget.foreshortening import legs_straightened_where_the_pictur
 from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, balance_turns, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
                                           off_floor_footprints, reproject_translation, scaled_skeleton, smooth_translation,
                                           solve_root_path, support_up, footprint_centres, toe_offsets,
-                                          standing_still)
+                                          standing_still, seated_runs, STANDING_SECONDS,
+                                          MAX_BALANCE_LEAN_DEGREES)
 
 (PELVIS, RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE, LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, SPINE, THORAX, NECK_NOSE, HEAD,
  LEFT_SHOULDER, LEFT_ELBOW, LEFT_WRIST, RIGHT_SHOULDER, RIGHT_ELBOW, RIGHT_WRIST) = range(17)
@@ -577,8 +578,15 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
     for _ in range(2 if world is None else 0):
         heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
-        standing = standing_still(heel[:, 0] & heel[:, 1], relative_camera[:, feet] @ up, fps)
-        balance = support_up(relative_camera, heel | toe, standing=standing)
+        # Seated (the weight not on the feet: seated_runs) frames say nothing of the vertical by balance.
+        # ... against the vertical of the other planted frames (a walk's, on average), where there are any.
+        long_both = standing_still(heel[:, 0] & heel[:, 1], None, fps)
+        moving = support_up(relative_camera, (heel | toe) & ~long_both[:, None])
+        moving = support_up(relative_camera, heel | toe) if moving is None else moving
+        seated = seated_runs(relative_camera, heel[:, 0] & heel[:, 1], up if moving is None else moving, fps,
+                             STANDING_SECONDS)
+        standing = standing_still(heel[:, 0] & heel[:, 1], relative_camera[:, feet] @ up, fps) & ~seated
+        balance = support_up(relative_camera, (heel | toe) & ~seated[:, None], standing=standing)
         prior = up if balance is None else balance
         centres, counts = footprint_centres(ankles, heel)
         floor = fit_floor(centres, np.minimum(counts / (FULL_FOOTPRINT_SECONDS * fps), 1.0), prior, level, travel,
@@ -610,6 +618,12 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     rays = translation / np.maximum(distance, 1e-9)[:, None] @ world_from_camera.T
     # Standing on both feet a while (standing, squatting), the centre of mass stays over them along the line of
     # sight too, which the picture does not show (grounding.balance_turns).
+    seated = seated_runs(relative_world, heel[:, 0] & heel[:, 1], np.array([0.0, 0.0, 1.0]), fps, STANDING_SECONDS)
+    if seated.any():
+        warnings.warn(f"the performer seems not to stand on the feet in frames {frame_ranges(seated)} (seated? the centre "
+                      f"of mass is over {MAX_BALANCE_LEAN_DEGREES:.0f} degrees off the vertical over both planted feet): "
+                      "there the body is not balanced over the feet and the up axis does not come from it",
+                      stacklevel=2)
     turns, pivots = balance_turns(relative_world, rays, heel[:, 0] & heel[:, 1], fps)
     turned = np.einsum("fij,fkj->fki", turns, relative_world - pivots[:, None]) + pivots[:, None]
     relative_world, reprojected = turned - turned[:, [PELVIS]], reprojected + turned[:, PELVIS]

@@ -340,3 +340,23 @@ def test_missed_contacts_with_a_level_body_are_not_a_flight() -> None:
     rays = (jumping - camera) / np.linalg.norm(jumping - camera, axis=1, keepdims=True)
     jump_root = solve_root_path(jumping, rays, np.linalg.norm(jumping - camera, axis=1), relative, pinned, level, fps)
     assert jump_root[gap, 2].max() == pytest.approx(jumping[:, 2].max(), abs=0.015)
+
+
+def test_a_performer_who_sits_down_is_not_tipped_onto_the_feet_and_is_warned_of() -> None:
+    """A walk of 4 s, then 2 s seated on a chair, feet planted: the grounding warns that the performer is not
+    standing on the feet there and leaves the seated torso upright (the balance steps tipped it ~30 degrees
+    forward over the feet)."""
+    from test_grounding_balance import _seated
+
+    walk, _ = walking_motion(120)
+    seated = _seated() + [0.0, 0.0, 0.08]
+    feet = [H36M17.index("left_ankle"), H36M17.index("right_ankle")]
+    seated[:, :2] += walk[-1, feet, :2].mean(axis=0) - seated[feet, :2].mean(axis=0)
+    world = np.concatenate([walk, np.repeat(seated[None], 60, axis=0)])
+    motion, keypoints, truth = _scene(world)
+    with pytest.warns(UserWarning, match="not to stand on the feet in frames 1[23][0-9]-179"):
+        animation = retarget_motion(motion, RetargetOptions(height=truth["height"], fov=60.0), keypoints=keypoints)
+    positions = animation.world_positions()[125:]
+    names = list(animation.skeleton.names)
+    trunk = positions[:, names.index("thorax")] - positions[:, names.index("pelvis")]
+    assert np.degrees(np.arccos(trunk[:, 2] / np.linalg.norm(trunk, axis=1))).max() < 5.0

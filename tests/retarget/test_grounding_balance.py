@@ -205,3 +205,32 @@ def test_the_floor_keeps_the_priors_tilt_in_the_picture_tighter_than_along_the_l
     along = np.stack([np.array([0.1, -0.1, 0.1, -0.1]), 1.5 - (depths - 3.9) * np.tan(pitch), depths], axis=1)
     floor = fit_floor(along, np.ones(4), up, 0.09)
     assert abs(np.degrees(np.arctan2(-floor.normal[2], -floor.normal[1])) - 4.0) < 1.5
+
+
+def _seated() -> np.ndarray:
+    """(17, 3) world pose, Z up: seated on a chair, thighs level and forward (-Y), shins upright, torso upright."""
+    pose = reference_skeleton().rest_positions()
+    for side in ("left", "right"):
+        hip, knee, ankle = (H36M17.index(f"{side}_{part}") for part in ("hip", "knee", "ankle"))
+        thigh, shin = np.linalg.norm(pose[knee] - pose[hip]), np.linalg.norm(pose[ankle] - pose[knee])
+        pose[knee] = pose[hip] + [0.0, -thigh, 0.0]
+        pose[ankle] = pose[knee] - [0.0, 0.0, shin]
+    return pose - [0.0, 0.0, pose[[LEFT_ANKLE, RIGHT_ANKLE], 2].mean()]
+
+
+def test_a_seated_body_is_not_balanced_over_its_feet() -> None:
+    """Seated for 2 s with both feet planted: its centre of mass is 30-40 degrees behind the feet; the balance
+    turns leave it (they would tip it forward onto its feet) and the run is found as seated; standing is not."""
+    from videopose.retarget.grounding import balance_turns, seated_runs
+
+    fps, frames = 30.0, 60
+    seated = np.repeat(_seated()[None], frames, axis=0)
+    seated = seated - seated[:, :1]
+    both = np.ones(frames, dtype=bool)
+    up = np.array([0.0, 0.0, 1.0])
+    assert seated_runs(seated, both, up, fps, 0.5).all()
+    view = np.repeat(np.array([[0.0, 1.0, 0.0]]), frames, axis=0)  # seen from the front: the lean is along the view
+    turns, _ = balance_turns(seated, view, both, fps)
+    assert np.degrees(Rotation.from_matrix(turns).magnitude()).max() < 1e-6
+    standing = np.repeat(reference_skeleton().rest_positions()[None], frames, axis=0)
+    assert not seated_runs(standing - standing[:, :1], both, up, fps, 0.5).any()
