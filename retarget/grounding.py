@@ -593,6 +593,7 @@ class RootPathWeights:
     floor_m: float = 0.005         # a planted ankle above / below ankle height
     across_ray_m: float = 0.03     # the root away from the reprojection path, across the camera ray
     along_ray_fraction: float = 0.05  # ... along the ray, as a fraction of the camera distance
+    flight_along_ray_factor: float = 3.0  # ... times this while both feet are off the ground (flight_frames)
     grounded_acceleration: float = 4.0   # m/s^2 while a foot is down
     ballistic_acceleration: float = 0.8  # m/s^2 away from free fall while both feet are off the ground
     longest_flight_seconds: float = 1.0  # longer stretches without a planted foot are missed contacts, not flight
@@ -764,7 +765,12 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
                     targets.append(across[:, axis] @ np.asarray(camera_position, dtype=np.float64))
                     row_count += len(down)
     # Reprojection path: M_t (r_t - q_t), M_t = P_across / s_across + d d^T / s_along.
+    # In a flight the along-ray part is looser still: the pose in the air (limbs spread, a jumping jack's) is the
+    # one whose lifted depth errs most, and the ballistic path between the landings' footprints carries it.
+    airborne = flight_frames(pinned, max(1, int(round(weights.longest_flight_seconds * fps))),
+                             np.asarray(reprojected)[:, 2], fps)
     along = np.maximum(weights.along_ray_fraction * np.asarray(camera_distance, dtype=np.float64), 0.05)
+    along = np.where(airborne, weights.flight_along_ray_factor * along, along)
     metric = (np.eye(3)[None] - d[:, :, None] * d[:, None, :]) / weights.across_ray_m \
         + d[:, :, None] * d[:, None, :] / along[:, None, None]
     for axis in range(3):
@@ -776,14 +782,12 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
     # Accelerations: (r_{t-1} - 2 r_t + r_{t+1}) / dt^2 = gravity (both feet off the ground) or ~0.
     if frames >= 3:
         middle = np.arange(1, frames - 1)
-        airborne = flight_frames(pinned, max(1, int(round(weights.longest_flight_seconds * fps))),
-                                 np.asarray(reprojected)[:, 2], fps)[middle]
-        sigma = np.where(airborne, weights.ballistic_acceleration, weights.grounded_acceleration) * dt**2
+        sigma = np.where(airborne[middle], weights.ballistic_acceleration, weights.grounded_acceleration) * dt**2
         for axis in range(3):
             index = row_count + np.arange(len(middle))
             for offset, coefficient in ((-1, 1.0), (0, -2.0), (1, 1.0)):
                 add(index, root_col(middle + offset, axis), coefficient / sigma)
-            gravity = np.where(airborne, -GRAVITY * dt**2, 0.0) if axis == 2 else np.zeros(len(middle))
+            gravity = np.where(airborne[middle], -GRAVITY * dt**2, 0.0) if axis == 2 else np.zeros(len(middle))
             targets.append(gravity / sigma)
             row_count += len(middle)
     unknowns = toe_columns + 3 * toe_points
