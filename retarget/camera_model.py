@@ -66,6 +66,12 @@ class PinholeCamera:
         """(..., 2) pixels -> (..., 2) image-plane coordinates (x / z, y / z) of their rays."""
         return (np.asarray(pixels, dtype=np.float64) - np.asarray(self.center_px)) / self.focal_px
 
+    def rays(self, pixels: np.ndarray) -> np.ndarray:
+        """(..., 2) pixels (NaN unknown) -> (..., 3) unit camera-frame directions of their rays (NaN unknown)."""
+        plane = self.normalized(pixels)
+        directions = np.concatenate([plane, np.ones(plane.shape[:-1] + (1,))], axis=-1)
+        return directions / np.linalg.norm(directions, axis=-1, keepdims=True)
+
     def project(self, points_camera: np.ndarray) -> np.ndarray:
         """(..., 3) camera-frame metres -> (..., 2) pixels (depth clamped to stay positive)."""
         points = np.asarray(points_camera, dtype=np.float64)

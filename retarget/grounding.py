@@ -436,6 +436,24 @@ def seated_runs(pose: np.ndarray, both_planted: np.ndarray, up: np.ndarray, fps:
     return seated
 
 
+def balance_vertical(relative_camera: np.ndarray, heel: np.ndarray, toe: np.ndarray, body_up: np.ndarray,
+                     fps: float) -> np.ndarray | None:
+    """The floor's prior: the body's vertical from balance (:func:`support_up`), camera frame, or None.
+
+    relative_camera: (frames, 17, 3) H36M17 pose, metres; heel, toe: (frames, 2) bool planted; body_up: (3,)
+    the mid-ankle -> pelvis vertical. Seated runs (:func:`seated_runs`, measured against the vertical of the
+    planted frames outside long double support, a walk's, where there are any) are left out; where the clip
+    stands (:func:`standing_still`), its standing frames alone give the vertical."""
+    heel, toe = np.asarray(heel, dtype=bool), np.asarray(toe, dtype=bool)
+    both = heel[:, 0] & heel[:, 1]
+    moving = support_up(relative_camera, (heel | toe) & ~standing_still(both, None, fps)[:, None])
+    moving = support_up(relative_camera, heel | toe) if moving is None else moving
+    seated = seated_runs(relative_camera, both, body_up if moving is None else moving, fps, STANDING_SECONDS)
+    ankles = np.asarray(relative_camera)[:, [_LEFT_ANKLE, _RIGHT_ANKLE]]
+    standing = standing_still(both, ankles @ np.asarray(body_up, dtype=np.float64), fps) & ~seated
+    return support_up(relative_camera, (heel | toe) & ~seated[:, None], standing=standing)
+
+
 # Standing on both feet for this long, the body is taken to be in balance frame by frame (see balance_turns).
 BALANCED_STANCE_SECONDS = 0.5
 BALANCE_SMOOTH_SECONDS = 0.1

@@ -47,9 +47,8 @@ from videopose.retarget.contact import ImageContactThresholds, image_contacts
 from videopose.retarget.foreshortening import legs_straightened_where_the_picture_shows_them_straight, shins_leaned_from_image
 from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, balance_turns, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
                                           off_floor_footprints, reproject_translation, scaled_skeleton, smooth_translation,
-                                          solve_root_path, support_up, footprint_centres, toe_offsets,
-                                          standing_still, seated_runs, STANDING_SECONDS,
-                                          MAX_BALANCE_LEAN_DEGREES)
+                                          solve_root_path, footprint_centres, toe_offsets, balance_vertical,
+                                          seated_runs, STANDING_SECONDS, MAX_BALANCE_LEAN_DEGREES)
 
 (PELVIS, RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE, LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, SPINE, THORAX, NECK_NOSE, HEAD,
  LEFT_SHOULDER, LEFT_ELBOW, LEFT_WRIST, RIGHT_SHOULDER, RIGHT_ELBOW, RIGHT_WRIST) = range(17)
@@ -578,15 +577,7 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
     for _ in range(2 if world is None else 0):
         heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
-        # Seated (the weight not on the feet: seated_runs) frames say nothing of the vertical by balance.
-        # ... against the vertical of the other planted frames (a walk's, on average), where there are any.
-        long_both = standing_still(heel[:, 0] & heel[:, 1], None, fps)
-        moving = support_up(relative_camera, (heel | toe) & ~long_both[:, None])
-        moving = support_up(relative_camera, heel | toe) if moving is None else moving
-        seated = seated_runs(relative_camera, heel[:, 0] & heel[:, 1], up if moving is None else moving, fps,
-                             STANDING_SECONDS)
-        standing = standing_still(heel[:, 0] & heel[:, 1], relative_camera[:, feet] @ up, fps) & ~seated
-        balance = support_up(relative_camera, (heel | toe) & ~seated[:, None], standing=standing)
+        balance = balance_vertical(relative_camera, heel, toe, up, fps)
         prior = up if balance is None else balance
         centres, counts = footprint_centres(ankles, heel)
         floor = fit_floor(centres, np.minimum(counts / (FULL_FOOTPRINT_SECONDS * fps), 1.0), prior, level, travel,
@@ -629,12 +620,7 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     relative_world, reprojected = turned - turned[:, [PELVIS]], reprojected + turned[:, PELVIS]
     rotations = np.einsum("fij,fkjl->fkil", turns @ (world_from_camera @ provisional.T), rotations)
     quats = local_quaternions(rotations, skeleton.parents)
-    ankle_rays = np.concatenate([camera.normalized(points.foot_pixels[:, :, 0]),
-                                 np.ones(points.foot_pixels.shape[:2] + (1,))], axis=-1)
-    ankle_rays = ankle_rays / np.linalg.norm(ankle_rays, axis=-1, keepdims=True) @ world_from_camera.T
-    toe_rays = np.concatenate([camera.normalized(points.foot_pixels[:, :, 2]),
-                               np.ones(points.foot_pixels.shape[:2] + (1,))], axis=-1)
-    toe_rays = toe_rays / np.linalg.norm(toe_rays, axis=-1, keepdims=True) @ world_from_camera.T
+    ankle_rays, toe_rays = (camera.rays(points.foot_pixels[:, :, point]) @ world_from_camera.T for point in (0, 2))
     # Footprints on their ankles' rays only on a floor found from them: the body's vertical (the fallback) is a
     # guess whose tilt would move every footprint along its ray (sports2d in place: 48 -> 57 cm of drift).
     on_rays = floor.source != "body"
