@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from test_grounding import _scene, _standing
+from grounding_scene import camera_scene, standing_world
 
 from videopose.core.formats import Motion3D
 from videopose.core.layouts import H36M17
@@ -44,7 +44,7 @@ def _bend_along_the_ray(motion: Motion3D, thigh_degrees: float, shin_degrees: fl
 
 
 def test_knees_the_lifter_bends_along_the_camera_ray_come_out_straight_where_the_picture_shows_them_straight() -> None:
-    motion, keypoints, truth = _scene(_standing(90), noise_px=1.0, seed=5)
+    motion, keypoints, truth = camera_scene(standing_world(90), noise_px=1.0, seed=5)
     bent = _bend_along_the_ray(motion, 15.0, 20.0)
     lifted_flexion = _knee_flexion_degrees(np.asarray(bent.joints_3d, dtype=np.float64), H36M17.names)
     assert np.median(lifted_flexion) > 30.0
@@ -57,7 +57,7 @@ def test_knees_the_lifter_bends_along_the_camera_ray_come_out_straight_where_the
 
 
 def test_a_leg_is_taken_straight_only_at_full_extension_in_line_and_not_bent_far_by_the_lifter() -> None:
-    motion, keypoints, truth = _scene(_standing(60), seed=2)
+    motion, keypoints, truth = camera_scene(standing_world(60), seed=2)
     points = image_points(keypoints, truth["camera"])
     hip, knee, ankle = (H36M17.index(f"left_{joint}") for joint in ("hip", "knee", "ankle"))
 
@@ -105,7 +105,7 @@ def test_a_leaned_bone_keeps_its_length_its_side_and_its_direction_in_the_pictur
 def test_the_preview_shows_the_legs_the_animation_exports() -> None:
     from videopose.retarget.solve import motion_in_world
 
-    motion, keypoints, truth = _scene(_standing(60), noise_px=1.0, seed=6)
+    motion, keypoints, truth = camera_scene(standing_world(60), noise_px=1.0, seed=6)
     bent = _bend_along_the_ray(motion, 15.0, 20.0)
     positions, _ = motion_in_world(bent, keypoints, truth["camera"], truth["height"])
     assert np.median(_knee_flexion_degrees(positions, H36M17.names)) < 15.0
@@ -116,7 +116,7 @@ def test_frames_without_a_placed_root_do_not_stop_the_others_straightening() -> 
     left as it is; the clip's other frames are still straightened (a NaN bone length once turned it off)."""
     from videopose.retarget.foreshortening import legs_straightened_where_the_picture_shows_them_straight
 
-    motion, keypoints, truth = _scene(_standing(60), seed=7)
+    motion, keypoints, truth = camera_scene(standing_world(60), seed=7)
     points = image_points(keypoints, truth["camera"])
     relative = np.asarray(_bend_along_the_ray(motion, 15.0, 20.0).joints_3d, dtype=np.float64)
     joints = relative + reproject_translation(relative, points.body_rays, points.body_weights)[0][:, None]

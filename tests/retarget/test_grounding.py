@@ -8,60 +8,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.ndimage import gaussian_filter1d
+from grounding_scene import ANKLES, camera_scene, seated_pose, standing_world
 from synthetic_motion import camera_from_world, reference_skeleton, walking_motion
 
 from videopose.core.formats import Keypoints2D, Motion3D
-from videopose.core.layouts import COCO17, H36M17, MEDIAPIPE33
+from videopose.core.layouts import H36M17
 from videopose.retarget.camera_model import PinholeCamera
 from videopose.core.frame_runs import frame_runs
-from videopose.retarget.grounding import ANKLE_HEIGHT_PER_LEG, off_floor_footprints, reproject_translation, stature
+from videopose.retarget.grounding import off_floor_footprints, reproject_translation
 from videopose.retarget.pipeline import RetargetOptions, retarget_motion
-from videopose.retarget.solve import solve_grounded_animation, solve_pose
+from videopose.retarget.solve import solve_grounded_animation
 
-ANKLES = [H36M17.index("left_ankle"), H36M17.index("right_ankle")]
-
-
-def _scene(world: np.ndarray, fps: float = 30.0, camera_height: float = 1.3, distance: float = 5.0,
-           lift_scale: float = 0.9, noise_px: float = 0.0, seed: int = 0):
-    """World joints (frames, 17, 3; Z up, ankles 8 cm up when flat) -> (Motion3D as a lifter
-    would give it: the true pose in the camera frame at ``lift_scale`` and a trajectory whose depth wobbles
-    by 8 %; Keypoints2D: COCO17 + MediaPipe heel / foot index, projected; the truth). The keypoints are a
-    detector's landmarks, whose ankle sits ``ANKLE_HEIGHT_PER_LEG`` x the leg over the floor (BlazePose's,
-    higher than the joint): the floor z = 0 is put that far under the flat-foot ankles."""
-    leg = np.linalg.norm(np.diff(world[0, [1, 2, 3]], axis=0), axis=-1).sum()  # right hip -> knee -> ankle
-    ankle_level = ANKLE_HEIGHT_PER_LEG * leg
-    world = world + [0.0, 0.0, ankle_level - 0.08]
-    rotation = camera_from_world(12.0, 4.0, 25.0)  # camera_from_world: p_camera = rotation @ (p - centre)
-    centre = world[:, 0].mean(axis=0) - distance * rotation[2]
-    centre[2] = camera_height
-    camera = PinholeCamera.from_frame(1920, 1080, 60.0)
-    rng = np.random.default_rng(seed)
-    points = dict(zip(H36M17.names, np.moveaxis(world, 1, 0)))
-    points["nose"] = points["neck_nose"]
-    for side in ("left", "right"):
-        points[f"{side}_heel"] = points[f"{side}_ankle"] + [0, 0.06, -0.07]
-        points[f"{side}_foot_index"] = points[f"{side}_ankle"] + [0, -0.14, -0.07]
-
-    def pixels(layout):
-        found = np.full((len(world), layout.num_joints, 2), np.nan)
-        scores = np.zeros((len(world), layout.num_joints))
-        for index, name in enumerate(layout.names):
-            if name in points:
-                found[:, index] = camera.project((points[name] - centre) @ rotation.T)
-                found[:, index] += rng.normal(scale=noise_px, size=(len(world), 2))
-                scores[:, index] = 0.95
-        return found, scores
-
-    keypoints = Keypoints2D(*pixels(COCO17), "coco17", fps, 1920, 1080, *pixels(MEDIAPIPE33), "mediapipe33")
-    joints = (world - centre) @ rotation.T
-    wobble = gaussian_filter1d(rng.normal(size=len(world)), 8, mode="nearest")
-    wobble = 1 + 0.08 * wobble / wobble.std()
-    motion = Motion3D(((joints - joints[:, :1]) * lift_scale).astype(np.float32), fps,
-                      trajectory=(joints[:, 0] * 0.8 * wobble[:, None]).astype(np.float32))
-    truth = {"up_camera": rotation @ [0.0, 0.0, 1.0], "camera_height": camera_height, "camera": camera,
-             "height": stature(solve_pose(world)[0]), "ankle_level": ankle_level}
-    return motion, keypoints, truth
 
 
 def _angle_degrees(a: np.ndarray, b: np.ndarray) -> float:
@@ -120,7 +77,7 @@ def test_footprints_on_another_level_are_found() -> None:
 
 def test_up_floor_contacts_and_distance_of_a_walk_seen_by_a_known_camera() -> None:
     world, true_contacts = walking_motion(150)
-    motion, keypoints, truth = _scene(world)
+    motion, keypoints, truth = camera_scene(world)
     animation = retarget_motion(motion, RetargetOptions(height=truth["height"], fov=60.0), keypoints=keypoints)
     # Up within 1 degree, floor (the camera's height over it) within 1 cm.
     assert animation.extras["up_source"] == "floor plane"
@@ -145,19 +102,8 @@ def test_up_floor_contacts_and_distance_of_a_walk_seen_by_a_known_camera() -> No
     assert travelled == pytest.approx(np.linalg.norm(world[-1, 0, :2] - world[0, 0, :2]), rel=0.03)
 
 
-def _standing(frames: int, seed: int = 0) -> np.ndarray:
-    """A performer standing still (rest pose, arms swaying a little), ankles 8 cm over the floor."""
-    rest = reference_skeleton().rest_positions()
-    rest = rest + [0.0, 0.0, 0.08 - rest[ANKLES, 2].min()]
-    world = np.repeat(rest[None], frames, axis=0)
-    sway = 0.05 * np.sin(np.arange(frames) / 10.0)
-    for wrist in (H36M17.index("left_wrist"), H36M17.index("right_wrist")):
-        world[:, wrist, 1] += sway
-    return world
-
-
 def test_a_still_performer_stays_within_a_centimetre() -> None:
-    motion, keypoints, truth = _scene(_standing(120), noise_px=1.0, seed=3)
+    motion, keypoints, truth = camera_scene(standing_world(120), noise_px=1.0, seed=3)
     # The lifter's own guess drifts (its trajectory wobbles by 8 % of the distance)...
     drift = np.linalg.norm(motion.trajectory - motion.trajectory[0], axis=1).max()
     assert drift > 0.1
@@ -170,7 +116,7 @@ def test_a_still_performer_stays_within_a_centimetre() -> None:
 def _jump(fps: float = 30.0) -> tuple[np.ndarray, slice]:
     """Standing 1 s, a 0.5 s straight-legged hop (free fall), standing 1 s -> world joints, flight frames."""
     stand, flight_frames = int(fps), int(0.5 * fps)
-    world = _standing(2 * stand + flight_frames)
+    world = standing_world(2 * stand + flight_frames)
     time = (np.arange(flight_frames) + 1) / fps
     flight_seconds = (flight_frames + 1) / fps
     rise = 0.5 * 9.81 * time * (flight_seconds - time)  # leaves and lands at t = 0, flight_seconds
@@ -180,7 +126,7 @@ def _jump(fps: float = 30.0) -> tuple[np.ndarray, slice]:
 
 def test_a_jump_stays_a_jump() -> None:
     world, flight = _jump()
-    motion, keypoints, truth = _scene(world)
+    motion, keypoints, truth = camera_scene(world)
     animation = solve_grounded_animation(motion, keypoints, truth["camera"], truth["height"])
     assert not animation.contacts[flight].any(axis=1)[2:-2].any()  # both feet off the ground in flight
     assert animation.contacts[:20].all() and animation.contacts[-20:].all()
@@ -192,7 +138,7 @@ def test_a_jump_stays_a_jump() -> None:
 
 def test_no_planted_foot_warns_and_falls_back_to_the_lifter_depth() -> None:
     world, _ = walking_motion(60)
-    motion, keypoints, truth = _scene(world)
+    motion, keypoints, truth = camera_scene(world)
     scores = keypoints.scores.copy()
     scores[:, [15, 16]] = 0.0  # the feet never seen (out of the frame): nothing planted
     keypoints = Keypoints2D(keypoints.keypoints, scores, "coco17", keypoints.fps, 1920, 1080)
@@ -230,7 +176,7 @@ def test_the_preview_is_grounded_with_the_users_height_and_field_of_view() -> No
     from videopose.preview.render import scene_from_motion
 
     world, _ = walking_motion(60)
-    motion, keypoints, truth = _scene(world)
+    motion, keypoints, truth = camera_scene(world)
     options = RetargetOptions(height=1.45, fov=60.0)
     animation = retarget_motion(motion, options, keypoints=keypoints)
     scene = scene_from_motion(motion, keypoints, grounding=options)
@@ -244,7 +190,7 @@ def test_the_pose_is_turned_onto_the_picture_before_the_floor_is_found() -> None
     """A lifter whose pose leans sideways in the picture (rolled 8 degrees about the camera ray against the
     keypoints): the up axis follows the image, not the lifted lean."""
     world, _ = walking_motion(150)
-    motion, keypoints, truth = _scene(world)
+    motion, keypoints, truth = camera_scene(world)
     ray = np.nanmean(motion.trajectory, axis=0)
     ray = ray / np.linalg.norm(ray)
     from scipy.spatial.transform import Rotation
@@ -374,14 +320,12 @@ def test_a_performer_who_sits_down_is_not_tipped_onto_the_feet_and_is_warned_of(
     """A walk of 4 s, then 2 s seated on a chair, feet planted: the grounding warns that the performer is not
     standing on the feet there and leaves the seated torso upright (the balance steps tipped it ~30 degrees
     forward over the feet)."""
-    from test_grounding_balance import _seated
-
     walk, _ = walking_motion(120)
-    seated = _seated() + [0.0, 0.0, 0.08]
+    seated = seated_pose() + [0.0, 0.0, 0.08]
     feet = [H36M17.index("left_ankle"), H36M17.index("right_ankle")]
     seated[:, :2] += walk[-1, feet, :2].mean(axis=0) - seated[feet, :2].mean(axis=0)
     world = np.concatenate([walk, np.repeat(seated[None], 60, axis=0)])
-    motion, keypoints, truth = _scene(world)
+    motion, keypoints, truth = camera_scene(world)
     with pytest.warns(UserWarning, match="not to stand on the feet in frames 1[23][0-9]-179"):
         animation = retarget_motion(motion, RetargetOptions(height=truth["height"], fov=60.0), keypoints=keypoints)
     positions = animation.world_positions()[125:]

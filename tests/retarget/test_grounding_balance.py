@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.spatial.transform import Rotation
+from grounding_scene import camera_scene, seated_pose, standing_world
 from synthetic_motion import camera_from_world, reference_skeleton
 
 from videopose.core.layouts import H36M17
@@ -152,12 +153,11 @@ def _trunk_lean_degrees(positions: np.ndarray, names: tuple[str, ...]) -> np.nda
 def test_a_performer_standing_on_both_feet_is_balanced_frame_by_frame_along_the_line_of_sight() -> None:
     """The lifter rocks an upright performer 8 degrees towards and away from the camera (a lean the picture
     does not show); the clip's one balance prior cannot follow it, each frame's balance can."""
-    from test_grounding import _scene, _standing
 
     from videopose.core.formats import Motion3D
     from videopose.retarget.pipeline import RetargetOptions, retarget_motion
 
-    motion, keypoints, truth = _scene(_standing(120), noise_px=0.5, seed=4)
+    motion, keypoints, truth = camera_scene(standing_world(120), noise_px=0.5, seed=4)
     joints = np.asarray(motion.joints_3d, dtype=np.float64)
     pivot = joints[:, [LEFT_ANKLE, RIGHT_ANKLE]].mean(axis=1, keepdims=True)
     angles = np.radians(8.0) * np.sin(2 * np.pi * np.arange(len(joints)) / 60.0)
@@ -207,24 +207,13 @@ def test_the_floor_keeps_the_priors_tilt_in_the_picture_tighter_than_along_the_l
     assert abs(np.degrees(np.arctan2(-floor.normal[2], -floor.normal[1])) - 4.0) < 1.5
 
 
-def _seated() -> np.ndarray:
-    """(17, 3) world pose, Z up: seated on a chair, thighs level and forward (-Y), shins upright, torso upright."""
-    pose = reference_skeleton().rest_positions()
-    for side in ("left", "right"):
-        hip, knee, ankle = (H36M17.index(f"{side}_{part}") for part in ("hip", "knee", "ankle"))
-        thigh, shin = np.linalg.norm(pose[knee] - pose[hip]), np.linalg.norm(pose[ankle] - pose[knee])
-        pose[knee] = pose[hip] + [0.0, -thigh, 0.0]
-        pose[ankle] = pose[knee] - [0.0, 0.0, shin]
-    return pose - [0.0, 0.0, pose[[LEFT_ANKLE, RIGHT_ANKLE], 2].mean()]
-
-
 def test_a_seated_body_is_not_balanced_over_its_feet() -> None:
     """Seated for 2 s with both feet planted: its centre of mass is 30-40 degrees behind the feet; the balance
     turns leave it (they would tip it forward onto its feet) and the run is found as seated; standing is not."""
     from videopose.retarget.grounding import balance_turns, seated_runs
 
     fps, frames = 30.0, 60
-    seated = np.repeat(_seated()[None], frames, axis=0)
+    seated = np.repeat(seated_pose()[None], frames, axis=0)
     seated = seated - seated[:, :1]
     both = np.ones(frames, dtype=bool)
     up = np.array([0.0, 0.0, 1.0])

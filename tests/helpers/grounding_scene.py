@@ -1,0 +1,80 @@
+"""Synthetic scenes for the grounding tests: poses in a world with a floor, and what a lifter and a 2D detector
+would give of them through a known virtual camera."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+from synthetic_motion import camera_from_world, reference_skeleton
+
+from videopose.core.formats import Keypoints2D, Motion3D
+from videopose.core.layouts import COCO17, H36M17, MEDIAPIPE33
+from videopose.retarget.camera_model import PinholeCamera
+from videopose.retarget.grounding import ANKLE_HEIGHT_PER_LEG, stature
+from videopose.retarget.solve import solve_pose
+
+ANKLES = [H36M17.index("left_ankle"), H36M17.index("right_ankle")]
+
+
+def camera_scene(world: np.ndarray, fps: float = 30.0, camera_height: float = 1.3, distance: float = 5.0,
+                 lift_scale: float = 0.9, noise_px: float = 0.0, seed: int = 0):
+    """World joints (frames, 17, 3; Z up, ankles 8 cm up when flat) -> (Motion3D as a lifter
+    would give it: the true pose in the camera frame at ``lift_scale`` and a trajectory whose depth wobbles
+    by 8 %; Keypoints2D: COCO17 + MediaPipe heel / foot index, projected; the truth). The keypoints are a
+    detector's landmarks, whose ankle sits ``ANKLE_HEIGHT_PER_LEG`` x the leg over the floor (BlazePose's,
+    higher than the joint): the floor z = 0 is put that far under the flat-foot ankles."""
+    leg = np.linalg.norm(np.diff(world[0, [1, 2, 3]], axis=0), axis=-1).sum()  # right hip -> knee -> ankle
+    ankle_level = ANKLE_HEIGHT_PER_LEG * leg
+    world = world + [0.0, 0.0, ankle_level - 0.08]
+    rotation = camera_from_world(12.0, 4.0, 25.0)  # camera_from_world: p_camera = rotation @ (p - centre)
+    centre = world[:, 0].mean(axis=0) - distance * rotation[2]
+    centre[2] = camera_height
+    camera = PinholeCamera.from_frame(1920, 1080, 60.0)
+    rng = np.random.default_rng(seed)
+    points = dict(zip(H36M17.names, np.moveaxis(world, 1, 0)))
+    points["nose"] = points["neck_nose"]
+    for side in ("left", "right"):
+        points[f"{side}_heel"] = points[f"{side}_ankle"] + [0, 0.06, -0.07]
+        points[f"{side}_foot_index"] = points[f"{side}_ankle"] + [0, -0.14, -0.07]
+
+    def pixels(layout):
+        found = np.full((len(world), layout.num_joints, 2), np.nan)
+        scores = np.zeros((len(world), layout.num_joints))
+        for index, name in enumerate(layout.names):
+            if name in points:
+                found[:, index] = camera.project((points[name] - centre) @ rotation.T)
+                found[:, index] += rng.normal(scale=noise_px, size=(len(world), 2))
+                scores[:, index] = 0.95
+        return found, scores
+
+    keypoints = Keypoints2D(*pixels(COCO17), "coco17", fps, 1920, 1080, *pixels(MEDIAPIPE33), "mediapipe33")
+    joints = (world - centre) @ rotation.T
+    wobble = gaussian_filter1d(rng.normal(size=len(world)), 8, mode="nearest")
+    wobble = 1 + 0.08 * wobble / wobble.std()
+    motion = Motion3D(((joints - joints[:, :1]) * lift_scale).astype(np.float32), fps,
+                      trajectory=(joints[:, 0] * 0.8 * wobble[:, None]).astype(np.float32))
+    truth = {"up_camera": rotation @ [0.0, 0.0, 1.0], "camera_height": camera_height, "camera": camera,
+             "height": stature(solve_pose(world)[0]), "ankle_level": ankle_level}
+    return motion, keypoints, truth
+
+
+def standing_world(frames: int, seed: int = 0) -> np.ndarray:
+    """A performer standing still (rest pose, arms swaying a little), ankles 8 cm over the floor."""
+    rest = reference_skeleton().rest_positions()
+    rest = rest + [0.0, 0.0, 0.08 - rest[ANKLES, 2].min()]
+    world = np.repeat(rest[None], frames, axis=0)
+    sway = 0.05 * np.sin(np.arange(frames) / 10.0)
+    for wrist in (H36M17.index("left_wrist"), H36M17.index("right_wrist")):
+        world[:, wrist, 1] += sway
+    return world
+
+
+def seated_pose() -> np.ndarray:
+    """(17, 3) world pose, Z up: seated on a chair, thighs level and forward (-Y), shins upright, torso upright."""
+    pose = reference_skeleton().rest_positions()
+    for side in ("left", "right"):
+        hip, knee, ankle = (H36M17.index(f"{side}_{part}") for part in ("hip", "knee", "ankle"))
+        thigh, shin = np.linalg.norm(pose[knee] - pose[hip]), np.linalg.norm(pose[ankle] - pose[knee])
+        pose[knee] = pose[hip] + [0.0, -thigh, 0.0]
+        pose[ankle] = pose[knee] - [0.0, 0.0, shin]
+    return pose - [0.0, 0.0, pose[[*ANKLES], 2].mean()]
