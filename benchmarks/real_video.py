@@ -444,6 +444,12 @@ def phase_slides(ankles_xy: np.ndarray, contacts: np.ndarray) -> list[float]:
     return slides
 
 
+def _h36m_positions(animation: Animation) -> np.ndarray:
+    """(frames, 17, 3) the animation's world joint positions in H36M17 order."""
+    names = animation.skeleton.names
+    return animation.world_positions()[:, [names.index(name) for name in H36M17.names]]
+
+
 def _horizontal_diameter(points_xy: np.ndarray) -> float:
     """(frames, 2) -> largest distance between two frames (m)."""
     return float(np.linalg.norm(points_xy[:, None] - points_xy[None], axis=-1).max()) if len(points_xy) else 0.0
@@ -476,8 +482,7 @@ def score_camera(reference: dict, camera: CalibratedCamera, animation: Animation
     result["p_mpjpe_average_pose_mm"] = 1000 * float(baseline.mean())
     result["p_mpjpe_per_joint_mm"] = {name: 1000 * float(value) for name, value in zip(H36M17.names, errors.mean(axis=0))}
     result["scored_frames"] = int(valid.sum())
-    names = animation.skeleton.names
-    animated = animation.world_positions()[:frames][:, [names.index(name) for name in H36M17.names]]
+    animated = _h36m_positions(animation)[:frames]
     animated_errors = np.linalg.norm(procrustes_align(animated[valid], truth[valid]) - truth[valid], axis=-1)
     legs = [H36M17.index(f"{side}_{joint}") for side in FEET for joint in ("knee", "ankle")]
     result["animation_p_mpjpe_mm"] = 1000 * float(animated_errors.mean())
@@ -609,7 +614,7 @@ def score_squats(animation: Animation, motion: Motion3D | None = None, keypoints
     lean = _angle_deg(trunk, np.array([0.0, 0.0, 1.0]))
     lean_back = np.degrees(np.arctan2(np.sum(trunk * backward, axis=-1), trunk[:, 2]))
     centre = positions.mean(axis=1)
-    mass_centre = centre_of_mass(positions[:, [names.index(name) for name in H36M17.names]])
+    mass_centre = centre_of_mass(_h36m_positions(animation))
     ankles = positions[:, [names.index(f"{side}_ankle") for side in FEET]]
     contacts = np.zeros((len(positions), 2), bool) if animation.contacts is None else np.asarray(animation.contacts, bool)
     slides = phase_slides(ankles[..., :2], contacts)
@@ -845,8 +850,8 @@ def render_markdown(results: dict, json_name: str) -> str:
                          f"({abs(backward):.0f} {'back' if backward > 0 else 'forward'} in the body's sagittal plane), "
                          "standing knee flexion "
                          f"{squats['squat_knee_flexion_deg']:.0f} deg, centre of mass surge {squats['com_surge_cm']:.0f} cm "
-                         f"(segment masses {_format('{:.1f}', squats.get('com_mass_surge_cm'))} cm) "
-                         f"(pelvis {squats['pelvis_surge_cm']:.0f} cm), foot range over the clip "
+                         f"(segment masses {_format('{:.1f}', squats.get('com_mass_surge_cm'))} cm; "
+                         f"pelvis {squats['pelvis_surge_cm']:.0f} cm), foot range over the clip "
                          f"{squats['foot_range_cm']:.0f} cm with contact in {squats['contact_share']:.0%} of frames; "
                          f"preview world: centre of mass surge {_format('{:.0f}', squats.get('preview_com_surge_cm'))} cm, "
                          f"foot range {_format('{:.0f}', squats.get('preview_foot_range_cm'))} cm.")

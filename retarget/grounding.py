@@ -383,8 +383,6 @@ def support_up(relative_camera: np.ndarray, planted: np.ndarray, min_frames: int
 # a walk's, a jump's or a crouch's is over them on average only, and where one foot's missed contact puts the
 # support under the other (sports2d: a landing of the jumping jacks on both feet found on one, a crouch for the flip).
 STANDING_SECONDS = 0.3
-
-
 STANDING_LEVEL_M = 0.03  # ... with both ankles within this of one height
 
 
@@ -399,10 +397,10 @@ def standing_still(both_planted: np.ndarray, ankle_heights: np.ndarray | None, f
         step = np.zeros(len(both_planted))
     else:
         ankle_heights = np.asarray(ankle_heights, dtype=np.float64)
-        step = np.abs(ankle_heights[:, 0] - ankle_heights[:, 1])
+        step = np.nan_to_num(np.abs(ankle_heights[:, 0] - ankle_heights[:, 1]), nan=np.inf)  # unknown: not level
     standing = np.zeros(len(both_planted), dtype=bool)
-    for start, stop in frame_runs(np.asarray(both_planted, dtype=bool)):
-        if stop - start >= min_seconds * fps and np.nanmax(step[start:stop]) < max_step_m:
+    for start, stop in frame_runs(both_planted):
+        if stop - start >= min_seconds * fps and step[start:stop].max() < max_step_m:
             standing[start:stop] = True
     return standing
 
@@ -472,9 +470,9 @@ def balance_turns(relative_world: np.ndarray, view_world: np.ndarray, both_plant
     10 degrees towards or away from the camera projects the same) and the balance prior corrects it for the
     whole clip only (:func:`support_up`); while the body stands on both feet for ``BALANCED_STANCE_SECONDS``
     or more (standing, squatting, not a walk's brief double support; not seated, :func:`seated_runs`) its
-    centre of mass stays over the feet frame by frame. Each such frame is turned about the horizontal axis across the view, at the support
-    point, by the angle that brings the centre of mass over it along the view; the lean across the view,
-    which the picture shows, is kept. The turns fade in and out over ``BALANCE_SMOOTH_SECONDS``; identity
+    centre of mass stays over the feet frame by frame. Each such frame is turned about the horizontal axis
+    across the view, at the support point, by the angle that brings the centre of mass over it along the view;
+    the lean across the view, which the picture shows, is kept. The turns fade in and out over ``BALANCE_SMOOTH_SECONDS``; identity
     elsewhere.
     """
     frames = len(relative_world)
@@ -557,7 +555,9 @@ def fit_floor(footprints: np.ndarray, reliability: np.ndarray, prior_up: np.ndar
     # The prior tilts within the picture (across the view, camera x) by less than along the line of sight: the
     # pose is turned onto the picture (image_roll) first (pose2sim: 0.5-2.6 degrees against 1.4-5.5).
     across = np.array([1.0, 0.0, 0.0]) - prior_up[0] * prior_up
-    across = across / max(float(np.linalg.norm(across)), 1e-9)
+    if np.linalg.norm(across) < 1e-6:  # the prior along the camera's x axis (a camera on its side): its y
+        across = np.array([0.0, 1.0, 0.0]) - prior_up[1] * prior_up
+    across = across / np.linalg.norm(across)
     along = np.cross(prior_up, across)
     prior_information = (np.outer(across, across) / np.radians(prior_roll_sigma_degrees) ** 2
                          + np.outer(along, along) / np.radians(prior_sigma_degrees) ** 2)
@@ -709,6 +709,17 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
     def root_col(frame: np.ndarray, axis: int | np.ndarray) -> np.ndarray:
         return 3 * np.asarray(frame) + axis
 
+    def on_rays(point: int, rays: np.ndarray) -> None:
+        """The world point whose unknowns start at column ``point`` lies on each of the (n, 3) unit camera
+        rays: P_across,t (point - camera) = 0, ``footprint_ray_m`` per frame."""
+        nonlocal row_count
+        across = (np.eye(3)[None] - rays[:, :, None] * rays[:, None, :]) / weights.footprint_ray_m
+        columns = np.broadcast_to(point + np.arange(3), (len(rays), 3))
+        for axis in range(3):
+            add(np.broadcast_to((row_count + np.arange(len(rays)))[:, None], (len(rays), 3)), columns, across[:, axis])
+            targets.append(across[:, axis] @ np.asarray(camera_position, dtype=np.float64))
+            row_count += len(rays)
+
     # Footprints: one unknown world point per run of pinned frames (heel down, or with ``toe_pinned`` also the
     # toe: there the ankle rises with the heel, so it is pinned along the floor only).
     heel_down = np.asarray(pinned, dtype=bool)
@@ -747,15 +758,8 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
         row_count += 1
         if ankle_rays is not None and camera_position is not None:
             seen = span[np.isfinite(ankle_rays[span, foot]).all(axis=1) & heel_down[span, foot]]
-            if len(seen):  # footprint on its ankle's ray in each frame: P_across,t (footprint - camera) = 0
-                ray = ankle_rays[seen, foot] / np.linalg.norm(ankle_rays[seen, foot], axis=1, keepdims=True)
-                across = (np.eye(3)[None] - ray[:, :, None] * ray[:, None, :]) / weights.footprint_ray_m
-                columns = np.broadcast_to(first_footprint + 3 * number + np.arange(3), (len(seen), 3))
-                for axis in range(3):
-                    index = np.broadcast_to((row_count + np.arange(len(seen)))[:, None], (len(seen), 3))
-                    add(index, columns, across[:, axis])
-                    targets.append(across[:, axis] @ np.asarray(camera_position, dtype=np.float64))
-                    row_count += len(seen)
+            if len(seen):  # the footprint on its ankle's ray in each frame
+                on_rays(first_footprint + 3 * number, ankle_rays[seen, foot])
         if toe_rays is not None and toe_offsets is not None and camera_position is not None and toe_pinned is not None:
             down = span[np.asarray(toe_pinned, dtype=bool)[span, foot] & np.isfinite(toe_rays[span, foot]).all(axis=1)
                         & np.isfinite(toe_offsets[span, foot]).all(axis=1)]
@@ -773,15 +777,7 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
                         np.array([1.0, -1.0]) / weights.toe_offset_m)
                     targets.append(np.array([offset[axis] / weights.toe_offset_m]))
                     row_count += 1
-                # ... and on the toe keypoint's ray in each frame it is down.
-                ray = toe_rays[down, foot] / np.linalg.norm(toe_rays[down, foot], axis=1, keepdims=True)
-                across = (np.eye(3)[None] - ray[:, :, None] * ray[:, None, :]) / weights.footprint_ray_m
-                columns = np.broadcast_to(toe + np.arange(3), (len(down), 3))
-                for axis in range(3):
-                    index = np.broadcast_to((row_count + np.arange(len(down)))[:, None], (len(down), 3))
-                    add(index, columns, across[:, axis])
-                    targets.append(across[:, axis] @ np.asarray(camera_position, dtype=np.float64))
-                    row_count += len(down)
+                on_rays(toe, toe_rays[down, foot])  # ... and on the toe keypoint's ray in each frame it is down
     # Reprojection path: M_t (r_t - q_t), M_t = P_across / s_across + d d^T / s_along.
     # In a flight the along-ray part is looser still: the pose in the air (limbs spread, a jumping jack's) is the
     # one whose lifted depth errs most, and the ballistic path between the landings' footprints carries it.

@@ -25,7 +25,6 @@ _HALF_SPEED_ROTATION = 4.0  # rad/s at which the blend is half slow, half fast
 _HALF_SPEED_POSITION = 1.0  # m/s
 
 
-
 def smooth_known(values: np.ndarray, known: np.ndarray, sigma: float) -> np.ndarray:
     """Zero-phase Gaussian (``sigma`` frames) over axis 0 of ``values`` (frames, ...) from the ``known``
     (frames, ...) entries only, normalised by how many were known nearby: an unknown frame neither pulls its
@@ -38,6 +37,7 @@ def smooth_known(values: np.ndarray, known: np.ndarray, sigma: float) -> np.ndar
     weight = gaussian_filter1d(mask.astype(np.float64), sigma, axis=0, mode="nearest")
     total = gaussian_filter1d(np.where(mask, values, 0.0), sigma, axis=0, mode="nearest")
     return total / np.maximum(weight, 1e-9)
+
 
 def _adaptive(signal: np.ndarray, fps: float, strength: float, speed_of, half_speed: float) -> np.ndarray:
     """Blend of a wide and a narrow zero-phase Gaussian of ``signal`` (frames, ...) by speed_of(narrow)."""

@@ -607,14 +607,14 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     reprojected = translation @ world_from_camera.T + origin
     distance = np.linalg.norm(translation, axis=1)
     rays = translation / np.maximum(distance, 1e-9)[:, None] @ world_from_camera.T
-    # Standing on both feet a while (standing, squatting), the centre of mass stays over them along the line of
-    # sight too, which the picture does not show (grounding.balance_turns).
     seated = seated_runs(relative_world, heel[:, 0] & heel[:, 1], np.array([0.0, 0.0, 1.0]), fps, STANDING_SECONDS)
     if seated.any():
         warnings.warn(f"the performer seems not to stand on the feet in frames {frame_ranges(seated)} (seated? the centre "
                       f"of mass is over {MAX_BALANCE_LEAN_DEGREES:.0f} degrees off the vertical over both planted feet): "
                       "there the body is not balanced over the feet and the up axis does not come from it",
                       stacklevel=2)
+    # Standing on both feet a while (standing, squatting), the centre of mass stays over them along the line of
+    # sight too, which the picture does not show (grounding.balance_turns; not where seated).
     turns, pivots = balance_turns(relative_world, rays, heel[:, 0] & heel[:, 1], fps)
     turned = np.einsum("fij,fkj->fki", turns, relative_world - pivots[:, None]) + pivots[:, None]
     relative_world, reprojected = turned - turned[:, [PELVIS]], reprojected + turned[:, PELVIS]

@@ -223,3 +223,14 @@ def test_a_seated_body_is_not_balanced_over_its_feet() -> None:
     assert np.degrees(Rotation.from_matrix(turns).magnitude()).max() < 1e-6
     standing = np.repeat(reference_skeleton().rest_positions()[None], frames, axis=0)
     assert not seated_runs(standing - standing[:, :1], both, up, fps, 0.5).any()
+
+
+def test_the_floors_prior_holds_for_a_camera_on_its_side() -> None:
+    """A portrait clip filmed with the phone on its side: the body's vertical along the camera's x axis. The
+    prior still holds the floor (its tilt across the picture was measured against camera x, which then left
+    the prior holding no direction at all)."""
+    up = np.array([1.0, 0.0, 0.0])
+    footprints = np.array([[-1.5, 0.0, 3.0], [-1.5, 0.3, 4.0], [-1.45, -0.2, 3.5]])  # a few, nearly on one line
+    floor = fit_floor(footprints, np.ones(3), up, 0.1)
+    assert floor.source == "floor plane"
+    assert _angle_degrees(floor.normal, up) < 2.0  # unheld, the line let it tilt 8.5 degrees
