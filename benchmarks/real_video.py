@@ -140,7 +140,16 @@ DEFINITIONS = {
                            "to where the first frame was placed)",
     "still_up_roll_deg": "sports2d: the animation's up axis seen from the camera, its lean across the picture (a "
                          "roll about the line of sight, + = its top to the picture's right); the camera is level "
-                         "(the roof's front edge within 1.4 degrees of the image rows, the box's edges upright)",
+                         "(the roof's front edge within 1.4 degrees of the image rows, the box's edges upright)"
+                         "; 'pitch': its lean along the line of sight (+ = its top away from the camera); the "
+                         "camera is level there too (the box's and buildings' upright edges stand parallel in the "
+                         "picture, and the roof's top is seen edge-on: the camera is at its height, camera_height_m "
+                         "~0)",
+    "still_root_across_cm": "sports2d in place: the root's range across the camera's horizontal view (cm); "
+                            "'image sway': the 2D hip centre's range across the picture over the same frames, at "
+                            "the root's median depth: the performer's own sideways motion, which the root should "
+                            "follow; 'along': the root's range along the view (depth, which the picture barely "
+                            "shows: the camera at the roof's height sees its footprints' rows edge-on)",
 }
 
 
@@ -635,17 +644,21 @@ def score_squats(animation: Animation, motion: Motion3D | None = None, keypoints
     }
 
 
+def _hip_points(keypoints: Keypoints2D) -> tuple[np.ndarray, list[int]]:
+    """The keypoints' (frames, joints, 2) pixels of its richest layout and the indices of its two hips."""
+    if keypoints.source_keypoints is not None and keypoints.source_layout == MEDIAPIPE33.name:
+        return keypoints.source_keypoints, [_MP["left_hip"], _MP["right_hip"]]
+    from videopose.core.layouts import get_layout
+
+    layout = get_layout(keypoints.layout)
+    return keypoints.keypoints, [layout.index("left_hip"), layout.index("right_hip")]
+
+
 def still_segment(keypoints: Keypoints2D) -> tuple[int, int]:
     """[first, stop) frames from the first detection until the 2D hip centre starts the move that takes it
     STILL_IMAGE_SHIFT x the 2D body height (median over the first half second) sideways: the last frame before
     it within STILL_START_SHIFT x that height of its start."""
-    if keypoints.source_keypoints is not None and keypoints.source_layout == MEDIAPIPE33.name:
-        points, hips = keypoints.source_keypoints, [_MP["left_hip"], _MP["right_hip"]]
-    else:
-        from videopose.core.layouts import get_layout
-
-        layout = get_layout(keypoints.layout)
-        points, hips = keypoints.keypoints, [layout.index("left_hip"), layout.index("right_hip")]
+    points, hips = _hip_points(keypoints)
     hip_x = points[:, hips, 0].mean(axis=1)
     height = np.nanmax(points[..., 1], axis=1) - np.nanmin(points[..., 1], axis=1)
     detected = np.flatnonzero(np.isfinite(hip_x))
@@ -680,8 +693,26 @@ def score_still(animation: Animation, keypoints: Keypoints2D, motion: Motion3D |
               if stop > first else float("nan"),
               "up_source": str(animation.extras.get("up_source", "?"))}
     if "world_from_camera" in animation.extras:  # world up seen in the camera: its lean across the picture
-        up = np.asarray(animation.extras["world_from_camera"])[2]
+        world_from_camera = np.asarray(animation.extras["world_from_camera"])
+        up = world_from_camera[2]
         result["up_roll_deg"] = float(np.degrees(np.arctan2(up[0], -up[1])))
+        result["up_pitch_deg"] = float(np.degrees(np.arctan2(-up[2], -up[1])))
+        result["camera_height_m"] = float(np.asarray(animation.extras["camera_position"])[2])
+        # The root's range across and along the camera's horizontal view, and the sway across the picture
+        # that the 2D hips show at the root's depth (the performer's own: not drift).
+        view = world_from_camera[:, 2].copy()
+        view[2] = 0.0
+        view /= np.linalg.norm(view)
+        across = np.cross([0.0, 0.0, 1.0], view)
+        root = animation.root_positions[first:stop, :2]
+        result["still_root_across_cm"] = 100 * float(np.ptp(root @ across[:2])) if stop > first else float("nan")
+        result["still_root_along_cm"] = 100 * float(np.ptp(root @ view[:2])) if stop > first else float("nan")
+        if "root_camera" in animation.extras and "camera_focal_px" in animation.extras:
+            points, hips = _hip_points(keypoints)
+            hip_x = points[first:stop, hips, 0].mean(axis=1)
+            depth = float(np.nanmedian(np.asarray(animation.extras["root_camera"])[first:stop, 2]))
+            result["still_image_sway_cm"] = 100 * float(np.nanmax(hip_x) - np.nanmin(hip_x)) * depth / float(
+                animation.extras["camera_focal_px"])
     if motion is not None and len(drift):
         result["preview_root_drift_cm"] = 100 * float(drift_of(preview_world(motion, keypoints)[:, _H["pelvis"]]).max())
     return result
@@ -860,8 +891,13 @@ def render_markdown(results: dict, json_name: str) -> str:
             lines.append(f"In place (sports2d, frames {still['frames'][0]}-{still['frames'][1]}): the root drifts up to "
                          f"{still['still_root_drift_cm']:.0f} cm ({still['still_root_end_drift_cm']:.0f} cm at the end; "
                          f"largest distance between two frames {_format('{:.0f}', still.get('still_root_diameter_cm'))} cm; "
-                         f"preview world {_format('{:.0f}', still.get('preview_root_drift_cm'))} cm); up axis rolled "
-                         f"{_format('{:.1f}', still.get('up_roll_deg'))} deg across the picture.")
+                         f"preview world {_format('{:.0f}', still.get('preview_root_drift_cm'))} cm); root range "
+                         f"across the view {_format('{:.0f}', still.get('still_root_across_cm'))} cm (the 2D hips sway "
+                         f"{_format('{:.0f}', still.get('still_image_sway_cm'))} cm across the picture), along it "
+                         f"{_format('{:.0f}', still.get('still_root_along_cm'))} cm; up axis rolled "
+                         f"{_format('{:.1f}', still.get('up_roll_deg'))} deg across the picture, pitched "
+                         f"{_format('{:.1f}', still.get('up_pitch_deg'))} deg; camera "
+                         f"{_format('{:.2f}', still.get('camera_height_m'))} m over the roof.")
         lines += ["", f"![root paths](real_video_paths_{label}.png) ![feet](real_video_feet_{label}.png)", ""]
     lines += ["Definitions:", ""] + [f"- **{key}**: {text}" for key, text in results["definitions"].items()]
     return "\n".join(lines) + "\n"

@@ -44,6 +44,7 @@ from videopose.lifter.tracking import (
     TrackerSettings, TrackState, assign_identities, association_costs, bounding_boxes, clean_track,
     track_prominence,
 )
+from videopose.lifter.scene_lines import background_lines, with_background_lines
 from videopose.lifter.video import iter_frames_with_times, is_variable_frame_rate, probe_video
 from videopose.core.errors import VideoposeError
 from videopose.core.formats import Keypoints2D
@@ -519,14 +520,16 @@ def detect_video(
     progress: ``(done, total, message)`` per frame. pipelined: decode in a background thread (False:
     decode and detect in turn, for comparison). max_frames: stop after that many frames. clean: fix
     left/right swaps and fill gaps up to ``fill_gap_seconds`` (:func:`videopose.lifter.tracking.clean_track`).
-    Raises VideoposeError for unreadable videos and when no person is found in any frame.
+    Raises VideoposeError for unreadable videos and when no person is found in any frame. ``extras``
+    hold the lines of the video's background (``background_lines_px``, :mod:`videopose.lifter.scene_lines`).
     """
     detections = detect_people_video(
         path, people="one", progress=progress, model_complexity=model_complexity, pipelined=pipelined,
         max_frames=max_frames, min_detection_confidence=min_detection_confidence,
         min_tracking_confidence=min_tracking_confidence)
-    return keypoints_from_detections(detections, path, people="one", fill_gap_seconds=fill_gap_seconds,
-                                     clean=clean, model_complexity=model_complexity)[0]
+    found = keypoints_from_detections(detections, path, people="one", fill_gap_seconds=fill_gap_seconds,
+                                      clean=clean, model_complexity=model_complexity)
+    return with_background_lines(found, background_lines(path, found))[0]
 
 
 def detect_people(
@@ -543,8 +546,9 @@ def detect_people(
     ``MIN_TRACK_SECONDS``, the main performer first (``extras["person"]`` is 1, 2, ... in that order)."""
     detections = detect_people_video(path, people="all", progress=progress, model_complexity=model_complexity,
                                      pipelined=pipelined, max_frames=max_frames)
-    return keypoints_from_detections(detections, path, people="all", fill_gap_seconds=fill_gap_seconds,
-                                     clean=clean, model_complexity=model_complexity)
+    found = keypoints_from_detections(detections, path, people="all", fill_gap_seconds=fill_gap_seconds,
+                                      clean=clean, model_complexity=model_complexity)
+    return with_background_lines(found, background_lines(path, found))
 
 
 def person_path(path: str | os.PathLike, number: int) -> Path:

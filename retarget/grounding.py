@@ -51,6 +51,7 @@ from videopose.core.formats import Keypoints2D
 from videopose.core.layouts import H36M17, get_layout
 from videopose.retarget.camera_model import PinholeCamera
 from videopose.retarget.root import leg_length
+from videopose.retarget.scene_vertical import SceneVertical
 from videopose.core.frame_runs import frame_runs
 
 GRAVITY = 9.81  # m/s^2
@@ -502,7 +503,7 @@ class Floor:
 
     normal: np.ndarray
     offset: float
-    source: str  # "floor plane" (fitted to planted feet) or "body" (the body's vertical; fallback)
+    source: str  # "floor plane" (fitted to planted feet), else "scene lines" or "body" (the body's vertical)
 
 
 _MIN_FOOTPRINTS_FOR_SPREAD = 6  # with this many footprints their own scatter about the plane says how sure they are
@@ -514,7 +515,7 @@ _MAX_TRAVEL_SLOPE_DEGREES = 15.0  # a root travelling up or down more steeply th
 def fit_floor(footprints: np.ndarray, reliability: np.ndarray, prior_up: np.ndarray, level_above: float,
               travel: np.ndarray | None = None, planted_points: np.ndarray | None = None,
               footprint_sigma_m: float = 0.05, prior_sigma_degrees: float = 4.0, prior_roll_sigma_degrees: float = 2.0,
-              max_tilt_degrees: float = 20.0) -> Floor:
+              max_tilt_degrees: float = 20.0, scene: SceneVertical | None = None) -> Floor:
     """(n, 3) camera-frame footprints resting ``level_above`` metres over the floor (the median ankle of each
     run of planted frames, :func:`footprint_centres`), (n,) their reliability in [0, 1], (3,) unit prior up
     -> the floor plane.
@@ -535,6 +536,10 @@ def fit_floor(footprints: np.ndarray, reliability: np.ndarray, prior_up: np.ndar
     times. Fewer than two footprints, or a normal more than ``max_tilt_degrees`` from the prior -> the
     prior through the footprints' median (``source`` "body"; 20 degrees: a floor found 33 degrees from the
     body on sports2d's jumping jacks, a far performer, was wrong).
+
+    ``scene``: the up axis from the scene's vertical lines (:func:`scene_vertical.scene_up`), a second prior
+    added to the body's with its own information (~1.5 degrees in every direction: it outweighs the body's);
+    the fallback is then the scene's up, ``source`` "scene lines" (with footprints: "floor plane").
     """
     prior_up = np.asarray(prior_up, dtype=np.float64) / np.linalg.norm(prior_up)
     footprints = np.asarray(footprints, dtype=np.float64).reshape(-1, 3)
@@ -550,8 +555,9 @@ def fit_floor(footprints: np.ndarray, reliability: np.ndarray, prior_up: np.ndar
     def level(normal: np.ndarray) -> float:
         return float(np.median(planted_points @ normal)) - level_above if len(planted_points) else float("nan")
 
+    fallback = (prior_up, "body") if scene is None else (np.asarray(scene.up, dtype=np.float64), "scene lines")
     if len(footprints) < 2:
-        return Floor(prior_up, level(prior_up), "body")
+        return Floor(fallback[0], level(fallback[0]), fallback[1])
     # The prior tilts within the picture (across the view, camera x) by less than along the line of sight: the
     # pose is turned onto the picture (image_roll) first (pose2sim: 0.5-2.6 degrees against 1.4-5.5).
     across = np.array([1.0, 0.0, 0.0]) - prior_up[0] * prior_up
@@ -561,6 +567,8 @@ def fit_floor(footprints: np.ndarray, reliability: np.ndarray, prior_up: np.ndar
     along = np.cross(prior_up, across)
     prior_information = (np.outer(across, across) / np.radians(prior_roll_sigma_degrees) ** 2
                          + np.outer(along, along) / np.radians(prior_sigma_degrees) ** 2)
+    if scene is not None:
+        prior_information = prior_information + np.asarray(scene.information, dtype=np.float64)
     travel_information = np.zeros((3, 3))
     if travel is not None and np.isfinite(travel).all() and \
             abs(travel @ prior_up) <= np.sin(np.radians(_MAX_TRAVEL_SLOPE_DEGREES)) * np.linalg.norm(travel):
@@ -583,7 +591,7 @@ def fit_floor(footprints: np.ndarray, reliability: np.ndarray, prior_up: np.ndar
             spread = np.sqrt((w * residual**2).sum() / w.sum() * len(footprints) / (len(footprints) - 3))
             sigma = float(np.clip(spread, _MIN_FOOTPRINT_SIGMA_M, footprint_sigma_m))
     if np.degrees(np.arccos(np.clip(normal @ prior_up, -1.0, 1.0))) > max_tilt_degrees:
-        return Floor(prior_up, level(prior_up), "body")
+        return Floor(fallback[0], level(fallback[0]), fallback[1])
     return Floor(normal, level(normal), "floor plane")
 
 

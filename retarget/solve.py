@@ -42,6 +42,7 @@ from videopose.core.formats import Keypoints2D, Motion3D
 from videopose.core.layouts import H36M17
 from videopose.core.progress import ProgressCallback, no_progress
 from videopose.retarget.camera_model import PinholeCamera
+from videopose.retarget.scene_vertical import scene_up
 from videopose.core.frame_runs import frame_ranges
 from videopose.retarget.contact import ImageContactThresholds, image_contacts
 from videopose.retarget.foreshortening import legs_straightened_where_the_picture_shows_them_straight, shins_leaned_from_image
@@ -469,6 +470,18 @@ def floor_scale(ankles: np.ndarray, planted: np.ndarray, floor: Floor, level: fl
     return float(np.median(floor.offset / heights))
 
 
+def background_lines(keypoints: Keypoints2D) -> np.ndarray | None:
+    """The keypoints' ``extras["background_lines_px"]`` ((n, 4) pixel segments of the video's background,
+    ``lifter.scene_lines``) as float64, or None where they hold none."""
+    if "background_lines_px" not in keypoints.extras:
+        return None
+    lines = np.asarray(keypoints.extras["background_lines_px"], dtype=np.float64)
+    if lines.ndim != 2 or lines.shape[1] != 4 or not np.isfinite(lines).all():
+        raise VideoposeError(f"the keypoints' background_lines_px must be finite (n, 4) pixel segments, got "
+                             f"shape {lines.shape}")
+    return lines if len(lines) else None
+
+
 def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: PinholeCamera | None = None,
                              height_m: float = DEFAULT_HEIGHT_M, bone_lengths: np.ndarray | None = None,
                              contact_thresholds: ImageContactThresholds = ImageContactThresholds(),
@@ -503,6 +516,7 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     if motion.num_frames < 2:
         raise VideoposeError(f"motion has {motion.num_frames} frame(s); retargeting needs at least 2")
     camera = camera or PinholeCamera.from_frame(keypoints.width, keypoints.height)
+    lines = background_lines(keypoints)
     fps = motion.fps
     progress(0, 5, "filling gaps")
     raw = np.asarray(motion.joints_3d, dtype=np.float64)
@@ -562,7 +576,7 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     travel = translation[-ends:].mean(axis=0) - translation[:ends].mean(axis=0)  # the root moves along the floor
     heights = ankles @ up
     above = heights - heights.min(axis=1, keepdims=True)  # first pass: "low" = the lower foot
-    floor = None
+    floor, scene = None, None
     if world is not None:  # the shared floor: first the "lower foot" contacts, then the scale they imply
         floor = world.floor()
         heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
@@ -579,9 +593,10 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
         balance = balance_vertical(relative_camera, heel, toe, up, fps)
         prior = up if balance is None else balance
+        scene = None if lines is None else scene_up(lines, camera.intrinsics_matrix(), prior)
         centres, counts = footprint_centres(ankles, heel)
         floor = fit_floor(centres, np.minimum(counts / (FULL_FOOTPRINT_SECONDS * fps), 1.0), prior, level, travel,
-                          planted_points=ankles[heel])
+                          planted_points=ankles[heel], scene=scene)
         if not np.isfinite(floor.offset):
             break
         above = ankle_heights_for_contacts(ankles @ floor.normal - floor.offset - level)
@@ -640,6 +655,7 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         "world_from_camera": world_from_camera,
         "filled_frames": filled,
         "up_source": np.array(floor.source),
+        "scene_vertical_lines": np.array(0 if scene is None else scene.lines),  # lines that set the floor's prior
         "fit_error_m": fit_error,
         "heel_contacts": heel,
         "toe_contacts": toe,

@@ -353,9 +353,14 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
 
     began = time.perf_counter()
     stage_progress("retarget")(0, 1)
-    grounded = grounding_keypoints(video_path, chosen[0][1]) is not None  # one camera: judged on the performer
+    from videopose.lifter.scene_lines import with_background_lines
+
+    grounding = grounding_keypoints(video_path, chosen[0][1])  # one camera: judged on the performer
+    grounded = grounding is not None
+    lines = grounding.extras["background_lines_px"] if grounded else None  # one background: its lines for all
     animations, world = [], None
     for (files, keypoints), motion in zip(chosen, motions):
+        keypoints = with_background_lines([keypoints], lines)[0] if grounded else keypoints
         with warnings.catch_warnings(record=True) as caught:  # the run summary says them, once each, on one line
             warnings.simplefilter("always")
             animation = retarget_motion(motion, options.retarget, keypoints=keypoints if grounded else None,
@@ -378,7 +383,8 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
     if options.preview is not None:
         began = time.perf_counter()
         others = [person for person in everyone if person is not chosen[0][1]]  # labelled, to pick --person N
-        make_preview(motions[0], chosen[0][1], video_path, Path(options.preview), options, stage_progress("preview"),
+        performer = chosen[0][1] if lines is None else with_background_lines([chosen[0][1]], lines)[0]
+        make_preview(motions[0], performer, video_path, Path(options.preview), options, stage_progress("preview"),
                      others=others)
         seconds["preview"] = time.perf_counter() - began
     progress(1000, 1000, "done")
@@ -437,15 +443,20 @@ def _chosen_people(everyone: list, output: Path, options: RunOptions, video_path
 
 
 def grounding_keypoints(video_path: Path, keypoints):
-    """The keypoints to ground the motion in the camera with (docs/grounding.md), or None (with a warning)
-    where the video's background moves: the static-camera assumption fails, the lifter's depth is used."""
+    """The keypoints to ground the motion in the camera with (docs/grounding.md), with the lines of the
+    video's background (``extras["background_lines_px"]``: the scene's verticals give the floor's prior), or
+    None (with a warning) where the video's background moves: the static-camera assumption fails, the
+    lifter's depth is used."""
     import warnings
 
     from videopose.lifter.camera import MOVING_CAMERA_SPEED, background_motion
+    from videopose.lifter.scene_lines import background_lines, with_background_lines
 
     speed = background_motion(video_path, keypoints)
     if speed <= MOVING_CAMERA_SPEED:
-        return keypoints
+        if "background_lines_px" in keypoints.extras:  # found at detection
+            return keypoints
+        return with_background_lines([keypoints], background_lines(video_path, keypoints))[0]
     warnings.warn(f"the camera seems to move (the background moves {speed:.0%} of the frame diagonal per second): "
                   "grounding assumes a static camera, so the root path and floor come from the lifter's depth",
                   stacklevel=2)

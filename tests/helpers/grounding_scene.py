@@ -54,6 +54,7 @@ def camera_scene(world: np.ndarray, fps: float = 30.0, camera_height: float = 1.
     motion = Motion3D(((joints - joints[:, :1]) * lift_scale).astype(np.float32), fps,
                       trajectory=(joints[:, 0] * 0.8 * wobble[:, None]).astype(np.float32))
     truth = {"up_camera": rotation @ [0.0, 0.0, 1.0], "camera_height": camera_height, "camera": camera,
+             "camera_from_world": rotation, "camera_centre": centre,
              "height": stature(solve_pose(world)[0]), "ankle_level": ankle_level}
     return motion, keypoints, truth
 
@@ -78,3 +79,34 @@ def seated_pose() -> np.ndarray:
         pose[knee] = pose[hip] + [0.0, -thigh, 0.0]
         pose[ankle] = pose[knee] - [0.0, 0.0, shin]
     return pose - [0.0, 0.0, pose[[*ANKLES], 2].mean()]
+
+
+def room_lines(camera_from_world: np.ndarray, centre: np.ndarray, camera: PinholeCamera, verticals: int = 12,
+               floor_lines: int = 8, vertical_span_m: tuple[float, float] = (0.0, 1.2),
+               seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A room's lines seen by a camera (``camera_from_world``: p_camera = R @ (p - centre); world Z up):
+    ``verticals`` upright edges from ``vertical_span_m`` over the floor scattered 3-9 m in front of the camera, ``floor_lines`` floor
+    edges running away from it along its view (a walkway, floor boards) and as many across it. -> (n, 4)
+    pixel segments of those wholly in the picture, (n,) bool which are vertical."""
+    rng = np.random.default_rng(seed)
+    view = camera_from_world[2].copy()
+    view[2] = 0.0
+    view /= np.linalg.norm(view)
+    side = np.cross(view, [0.0, 0.0, 1.0])
+    base = centre * [1.0, 1.0, 0.0]
+    ends, vertical = [], []
+    for _ in range(verticals):
+        foot = base + rng.uniform(3.0, 9.0) * view + rng.uniform(-3.0, 3.0) * side
+        ends.append((foot + [0.0, 0.0, vertical_span_m[0]], foot + [0.0, 0.0, vertical_span_m[1]]))
+        vertical.append(True)
+    for offset in np.linspace(-1.2, 1.2, floor_lines):
+        ends.append((base + 2.5 * view + offset * side, base + 9.0 * view + offset * side))
+        vertical.append(False)
+    for distance in np.linspace(3.0, 8.0, floor_lines):
+        ends.append((base + distance * view - 2.0 * side, base + distance * view + 2.0 * side))
+        vertical.append(False)
+    ends = np.asarray(ends)
+    pixels = camera.project((ends - centre) @ camera_from_world.T)
+    depth_ok = (((ends - centre) @ camera_from_world.T)[..., 2] > 0.5).all(axis=1)
+    inside = depth_ok & ((pixels >= 0) & (pixels < [camera.width, camera.height])).all(axis=(1, 2))
+    return pixels[inside].reshape(-1, 4), np.asarray(vertical)[inside]

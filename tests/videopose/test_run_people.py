@@ -117,10 +117,12 @@ def test_everyone_gets_an_animation_in_one_world(sports2d_everyone):
     np.testing.assert_allclose(walker.extras["world_from_camera"], performer.extras["world_from_camera"])
     # The girl (person 2, seen in frames 50-202) walks across the shot: her root moves metres.
     assert np.linalg.norm(walker.root_positions[200, :2] - walker.root_positions[52, :2]) > 2.0
-    # Her planted feet rest on one level (within 8 cm: the lawn falls ~6 cm along her 3 m walk against the box
-    # top's plane, footprint by footprint from -1.54 m at frame 90 to -1.60 m at frame 188, +-1.5 cm about that) ...
+    # Her planted feet rest on one level (within 10 cm). The camera is level (the scene's verticals stand
+    # parallel in the picture, the box top is seen edge-on) at the box top's height, so her feet on the lawn,
+    # 1.75 m lower and ~6 m away, are seen along rays 16 degrees down: her reprojected depth, 5.5-6.3 m along
+    # the walk, puts them 1.72-1.83 m down (the old floor, pitched 9 degrees, gave 6 cm) ...
     feet = _planted_ankles(walker)[:, 2]
-    assert len(feet) > 30 and np.percentile(feet, 90) - np.percentile(feet, 10) < 0.08
+    assert len(feet) > 30 and np.percentile(feet, 90) - np.percentile(feet, 10) < 0.10
     # ... the grass, well below the box top the performer walks on (his floor, z = 0).
     assert np.median(feet) < -0.5 and abs(np.median(_planted_ankles(performer)[:120, 2]) - 0.07) < 0.05
 
