@@ -18,7 +18,6 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from videopose.core.frame_runs import frame_runs
-from videopose.retarget.smoothing import smooth_known
 
 
 @dataclass(frozen=True)
@@ -113,10 +112,13 @@ class ImageContactThresholds:
 def implausible_jumps(pixels: np.ndarray, depth: np.ndarray, focal_px: float, fps: float, max_speed: float,
                       max_lost: int = 0, radius_m: float = 0.02) -> np.ndarray:
     """(frames, ..., 2) pixels, (frames, ...) depths in metres -> (frames, ...) bool: the frames where the detector
-    lost a point. A step faster than ``max_speed`` m/s across the camera ray marks the frames on either side
-    (a detector that put a foot's points on the other foot: 100-200 px in a frame on pose2sim cam02); where a
-    later jump within ``max_lost`` frames brings the point back within ``radius_m`` of where it was before the
-    first, every frame in between is lost too. Masked before smoothing, a lost stretch does not leak into the
+    lost a point. A step faster than ``max_speed`` m/s across the camera ray (a detector that put a foot's
+    points on the other foot: 100-200 px in a frame on pose2sim cam02) marks the frame it jumped to, and the
+    frame it jumped from where that one came by such a step too (a one-frame outlier); where a later jump
+    within ``max_lost`` frames brings the point back within ``radius_m`` of where it was before the first, the
+    frames in between are lost (and the two ends kept). Marking both sides of every jump lost cam02's last
+    still frame before its left foot was lost for good, and its stance ended early. Masked before smoothing
+    (:func:`image_speeds` smooths each run of known frames alone), a lost stretch does not leak into the
     frames around it, where the foot still stands."""
     frames = len(pixels)
     flat = pixels.reshape(frames, -1, 2)
@@ -124,10 +126,9 @@ def implausible_jumps(pixels: np.ndarray, depth: np.ndarray, focal_px: float, fp
     step = np.linalg.norm(np.diff(flat, axis=0), axis=-1) * flat_depth[1:] / focal_px * fps
     fast = np.nan_to_num(step, nan=0.0) > max_speed
     lost = np.zeros(flat.shape[:2], dtype=bool)
-    lost[1:] |= fast
-    lost[:-1] |= fast
     for point in np.flatnonzero(fast.any(axis=0)):
         jumps = np.flatnonzero(fast[:, point])  # step i: between frames i and i + 1
+        returned: set[int] = set()
         for number, out in enumerate(jumps):
             for back in jumps[number + 1:]:
                 if back - out > max_lost:
@@ -135,7 +136,12 @@ def implausible_jumps(pixels: np.ndarray, depth: np.ndarray, focal_px: float, fp
                 moved = np.linalg.norm(flat[back + 1, point] - flat[out, point]) * flat_depth[out, point] / focal_px
                 if moved < radius_m:
                     lost[out + 1:back + 1, point] = True
+                    returned.update((int(out), int(back)))
                     break
+        for out in set(jumps.tolist()) - returned:
+            lost[out + 1, point] = True  # the frame it jumped to ...
+            if out > 0 and fast[out - 1, point]:  # ... and the one it jumped from, where that one came by a jump too
+                lost[out, point] = True
     return lost.reshape(pixels.shape[:-1])
 
 
@@ -171,6 +177,18 @@ def close_gaps_in_place(mask: np.ndarray, pixels: np.ndarray, depth: np.ndarray,
     return closed
 
 
+def smooth_within_runs(values: np.ndarray, known: np.ndarray, sigma: float) -> np.ndarray:
+    """Zero-phase Gaussian (``sigma`` frames) over axis 0 of ``values`` (frames, ..., 2), each run of ``known``
+    (frames, ...) frames on its own (ends held, "nearest"), so nothing reaches across an unknown stretch; the
+    unknown frames keep their values."""
+    flat = np.asarray(values, dtype=np.float64).reshape(len(values), -1, values.shape[-1]).copy()
+    flat_known = np.asarray(known, dtype=bool).reshape(len(values), -1)
+    for column in range(flat.shape[1]):
+        for start, end in frame_runs(flat_known[:, column]):
+            flat[start:end, column] = gaussian_filter1d(flat[start:end, column], sigma, axis=0, mode="nearest")
+    return flat.reshape(values.shape)
+
+
 def image_speeds(pixels: np.ndarray, depth: np.ndarray, focal_px: float, fps: float,
                  sigma_seconds: float = 0.04) -> np.ndarray:
     """(frames, ..., 2) pixels (NaN unknown) and (frames, ...) depths in metres -> (frames, ...) image
@@ -182,8 +200,8 @@ def image_speeds(pixels: np.ndarray, depth: np.ndarray, focal_px: float, fps: fl
     known = np.isfinite(pixels).all(axis=-1)
     filled = np.where(known[..., None], pixels, 0.0)
     sigma = sigma_seconds * fps
-    if sigma > 0.3:  # normalised Gaussian over the known frames only
-        filled = smooth_known(filled, known, sigma)
+    if sigma > 0.3:  # a Gaussian within each run of known frames: a lost stretch's far side does not leak in
+        filled = smooth_within_runs(filled, known, sigma)
     velocity = np.gradient(filled, axis=0) * fps
     neighbours = known & np.roll(known, 1, axis=0) & np.roll(known, -1, axis=0)
     speed = np.linalg.norm(velocity, axis=-1) * depth / focal_px

@@ -166,6 +166,11 @@ def test_a_real_pose2sim_camera_is_upright_and_its_feet_planted(shared_dir: Path
     pitch = np.degrees(np.arcsin(-world_from_camera[2, 2]))
     # The up axis from balance over the footprints (not the lifted body's lean): pitch 23.6, height 1.83 m.
     assert pitch == pytest.approx(24.9, abs=4.0)
+    # ... and the room's vertical lines (the calibration's vertical in cam03's frame: 2.6 degrees off from the
+    # balance alone, 1.4 with the lines).
+    calibrated_up = np.array([-0.0447, -0.9061, -0.4206])
+    tilt = np.degrees(np.arccos(np.clip(world_from_camera[2] @ calibrated_up / np.linalg.norm(calibrated_up), -1, 1)))
+    assert tilt < 2.0 and int(animation.extras["scene_vertical_lines"]) >= 10
     assert animation.extras["camera_position"][2] == pytest.approx(2.09, abs=0.35)
     assert animation.contacts.mean() > 0.3  # today's lifter-depth contacts: 7 % and 6 %
     travelled = np.linalg.norm(animation.root_positions[-1, :2] - animation.root_positions[0, :2])
