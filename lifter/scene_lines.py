@@ -30,16 +30,14 @@ def background_image(video_path: str | os.PathLike, people, frames: int = 7,
     import cv2
 
     from videopose.lifter.camera import person_boxes
-    from videopose.lifter.video import iter_frames_with_times
+    from videopose.lifter.video import iter_frames_at
 
     people = [people] if hasattr(people, "keypoints") else list(people)
     boxes = [person_boxes(np.asarray(person.keypoints, dtype=np.float64), np.asarray(person.scores)) for person in people]
     count = min(len(box) for box in boxes)
-    wanted = set(np.unique(np.linspace(0, max(0, count - 1), frames).round().astype(int)).tolist())
+    wanted = np.unique(np.linspace(0, max(0, count - 1), frames).round().astype(int))
     stack, scale = [], 1.0
-    for index, (frame, _) in enumerate(iter_frames_with_times(video_path, rgb=False, max_frames=max(wanted) + 1)):
-        if index not in wanted:
-            continue
+    for index, frame in iter_frames_at(video_path, wanted):
         scale = min(1.0, max_side / max(frame.shape[:2]))
         grey = cv2.cvtColor(cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA),
                             cv2.COLOR_BGR2GRAY).astype(np.float32)
@@ -48,6 +46,10 @@ def background_image(video_path: str | os.PathLike, people, frames: int = 7,
                 x0, y0, x1, y1 = np.clip(np.round(box * scale), 0, [grey.shape[1], grey.shape[0]] * 2).astype(int)
                 grey[y0:y1, x0:x1] = np.nan
         stack.append(grey)
+    if not stack:
+        from videopose.core.errors import VideoposeError
+
+        raise VideoposeError(f"no frame of {video_path} could be read for its background")
     seen = np.isfinite(np.stack(stack)).any(axis=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # All-NaN pixels: the performer in every frame

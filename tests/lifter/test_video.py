@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from videopose.lifter.video import is_variable_frame_rate, iter_frames, iter_frames_with_times, probe_video
+from videopose.lifter.video import is_variable_frame_rate, iter_frames, iter_frames_at, iter_frames_with_times, probe_video
 from videopose.core.errors import VideoposeError
 
 # tkhd display matrices (16.16 fixed point; w in 2.30) for a clockwise display rotation, as phones write them.
@@ -134,3 +134,12 @@ def test_truncated_and_corrupt_files(tfjs: Path, tmp_path: Path) -> None:
     with pytest.raises(VideoposeError, match=r"stopped decoding after \d+ of the 120 frames"):
         for _ in iter_frames(tmp_path / "damaged.mp4"):
             pass
+
+
+def test_chosen_frames_are_the_same_frames_turned_as_displayed(small_clip: Path, tmp_path: Path) -> None:
+    rotated = with_rotation(small_clip, tmp_path / "rot90.mp4", 90)
+    every = list(iter_frames_with_times(rotated, rgb=False))
+    chosen = list(iter_frames_at(rotated, [7, 0, 3, 3, 40]))  # any order, repeats once, past the end left out
+    assert [index for index, _ in chosen] == [0, 3, 7]
+    for index, frame in chosen:
+        np.testing.assert_array_equal(frame, every[index][0])
