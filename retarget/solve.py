@@ -470,7 +470,7 @@ def floor_scale(ankles: np.ndarray, planted: np.ndarray, floor: Floor, level: fl
     return float(np.median(floor.offset / heights))
 
 
-def background_lines(keypoints: Keypoints2D) -> np.ndarray | None:
+def keypoints_background_lines(keypoints: Keypoints2D) -> np.ndarray | None:
     """The keypoints' ``extras["background_lines_px"]`` ((n, 4) pixel segments of the video's background,
     ``lifter.scene_lines``) as float64, or None where they hold none."""
     if "background_lines_px" not in keypoints.extras:
@@ -516,7 +516,7 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     if motion.num_frames < 2:
         raise VideoposeError(f"motion has {motion.num_frames} frame(s); retargeting needs at least 2")
     camera = camera or PinholeCamera.from_frame(keypoints.width, keypoints.height)
-    lines = background_lines(keypoints)
+    lines = keypoints_background_lines(keypoints)
     fps = motion.fps
     progress(0, 5, "filling gaps")
     raw = np.asarray(motion.joints_3d, dtype=np.float64)

@@ -100,3 +100,15 @@ def test_a_grounded_clip_stands_on_the_scenes_vertical_where_the_lifted_body_lea
     assert _angle_degrees(without.extras["world_from_camera"][2], truth["up_camera"]) > 3.0
     assert _angle_degrees(grounded.extras["world_from_camera"][2], truth["up_camera"]) < 1.0
     assert int(grounded.extras["scene_vertical_lines"]) == len(lines)
+
+
+def test_malformed_background_lines_in_a_keypoints_file_are_refused_in_one_line() -> None:
+    import pytest
+
+    from videopose.core.errors import VideoposeError
+    from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+
+    motion, keypoints, truth = camera_scene(standing_world(20))
+    bad = type(keypoints)(**{**keypoints.__dict__, "extras": {"background_lines_px": np.zeros((5, 3), np.float32)}})
+    with pytest.raises(VideoposeError, match="background_lines_px must be finite"):
+        retarget_motion(motion, RetargetOptions(height=truth["height"], fov=60.0), keypoints=bad)
