@@ -521,7 +521,7 @@ def detect_video(
     decode and detect in turn, for comparison). max_frames: stop after that many frames. clean: fix
     left/right swaps and fill gaps up to ``fill_gap_seconds`` (:func:`videopose.lifter.tracking.clean_track`).
     Raises VideoposeError for unreadable videos and when no person is found in any frame. ``extras``
-    hold the lines of the video's background (``background_lines_px``, :mod:`videopose.lifter.scene_lines`).
+    hold what the video's background says (:func:`with_background`).
     """
     detections = detect_people_video(
         path, people="one", progress=progress, model_complexity=model_complexity, pipelined=pipelined,
@@ -529,7 +529,7 @@ def detect_video(
         min_tracking_confidence=min_tracking_confidence)
     found = keypoints_from_detections(detections, path, people="one", fill_gap_seconds=fill_gap_seconds,
                                       clean=clean, model_complexity=model_complexity)
-    return with_background_lines(found, background_lines(path, found))[0]
+    return with_background(found, path)[0]
 
 
 def detect_people(
@@ -548,7 +548,19 @@ def detect_people(
                                      pipelined=pipelined, max_frames=max_frames)
     found = keypoints_from_detections(detections, path, people="all", fill_gap_seconds=fill_gap_seconds,
                                       clean=clean, model_complexity=model_complexity)
-    return with_background_lines(found, background_lines(path, found))
+    return with_background(found, path)
+
+
+def with_background(people: list[Keypoints2D], path: str | os.PathLike) -> list[Keypoints2D]:
+    """The people's keypoints with what their video's background says (the people left out): its lines
+    (``extras["background_lines_px"]``, the scene's verticals) and how fast it moves
+    (``extras["background_speed"]``, frame diagonals per second: a moving camera), for ``videopose retarget``
+    to ground them as ``videopose run`` does."""
+    from videopose.lifter.camera import background_motion
+
+    speed = np.array(background_motion(path, people[0]))
+    return [type(person)(**{**person.__dict__, "extras": {**person.extras, "background_speed": speed}})
+            for person in with_background_lines(people, background_lines(path, people))]
 
 
 def person_path(path: str | os.PathLike, number: int) -> Path:

@@ -452,15 +452,20 @@ def grounding_keypoints(video_path: Path, keypoints):
     from videopose.lifter.camera import MOVING_CAMERA_SPEED, background_motion
     from videopose.lifter.scene_lines import background_lines, with_background_lines
 
-    speed = background_motion(video_path, keypoints)
+    kept = keypoints.extras.get("background_speed")  # measured at detection
+    speed = float(kept) if kept is not None else background_motion(video_path, keypoints)
     if speed <= MOVING_CAMERA_SPEED:
         if "background_lines_px" in keypoints.extras:  # found at detection
             return keypoints
         return with_background_lines([keypoints], background_lines(video_path, keypoints))[0]
-    warnings.warn(f"the camera seems to move (the background moves {speed:.0%} of the frame diagonal per second): "
-                  "grounding assumes a static camera, so the root path and floor come from the lifter's depth",
-                  stacklevel=2)
+    warnings.warn(moving_camera_warning(speed), stacklevel=2)
     return None
+
+
+def moving_camera_warning(speed: float) -> str:
+    """What a run or a retarget says of a background moving ``speed`` frame diagonals per second."""
+    return (f"the camera seems to move (the background moves {speed:.0%} of the frame diagonal per second): "
+            "grounding assumes a static camera, so the root path and floor come from the lifter's depth")
 
 
 def export_animation(animation, output: Path, options: RunOptions, progress: ProgressCallback = no_progress) -> None:

@@ -108,3 +108,23 @@ def test_cli_as_a_process(walk: Motion3D, tmp_path: Path) -> None:
     failed = subprocess.run([sys.executable, "-m", "videopose", "retarget", str(motion_path), "-o", str(tmp_path / "w.bvh")],
                             capture_output=True, text=True, timeout=120)
     assert failed.returncode == 1 and "--overwrite" in failed.stderr and "Traceback" not in failed.stderr
+
+
+@pytest.mark.parametrize("speed, grounded", [(0.001, True), (0.3, False)])
+def test_cli_grounds_only_where_the_detection_saw_a_static_background(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                     speed: float, grounded: bool) -> None:
+    """``videopose detect`` measures how fast the background moves (``extra_background_speed``);
+    ``videopose retarget`` then falls back to the lifter's depth for a moving camera, as ``run`` does
+    (it grounded any clip before)."""
+    from grounding_scene import camera_scene
+
+    world, _ = walking_motion(60)
+    motion, keypoints, _ = camera_scene(world)
+    keypoints = type(keypoints)(**{**keypoints.__dict__, "extras": {"background_speed": np.array(speed)}})
+    motion_path, keypoints_path = tmp_path / "walk.motion.npz", tmp_path / "walk.keypoints.npz"
+    motion.save(motion_path)
+    keypoints.save(keypoints_path)
+    out = tmp_path / "walk.anim.npz"
+    assert main(["retarget", str(motion_path), "-o", str(out), "--quiet"]) == 0
+    assert ("camera seems to move" in capsys.readouterr().err) is not grounded
+    assert ("heel_contacts" in Animation.load(out).extras) is grounded

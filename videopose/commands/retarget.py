@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 NAME = "retarget"
@@ -87,6 +88,14 @@ def run(args: argparse.Namespace) -> int:
     keypoints = Keypoints2D.load(keypoints_path) if keypoints_path is not None else None
     if args.keypoints is None and keypoints is not None and keypoints.num_frames != motion.num_frames:
         keypoints = None  # a file of another clip beside it: not the motion's own keypoints
+    if keypoints is not None and "background_speed" in keypoints.extras:  # measured at detection, as run does
+        from videopose.lifter.camera import MOVING_CAMERA_SPEED
+        from videopose.pipeline import moving_camera_warning
+
+        speed = float(keypoints.extras["background_speed"])
+        if speed > MOVING_CAMERA_SPEED:
+            print(f"videopose retarget: warning: {moving_camera_warning(speed)}", file=sys.stderr)
+            keypoints = None
     began = time.perf_counter()
     with terminal_progress("retarget", total=5, unit="stage", quiet=args.quiet) as progress:
         animation = retarget_motion(motion, options, progress=progress, keypoints=keypoints)
