@@ -56,7 +56,8 @@ class VIDEOPOSE_PG_settings(bpy.types.PropertyGroup):
         description="The performer's height: scales the skeleton and sets the camera distance")
     field_of_view: bpy.props.FloatProperty(
         name="Camera FOV", min=0.0, max=170.0, default=0.0,
-        description="The video camera's diagonal field of view in degrees (0 = 70, a phone or webcam)")
+        description="The video camera's diagonal field of view in degrees (0 = from the background's lines "
+                    "where a room is seen, else 70: a phone or webcam)")
     device: bpy.props.EnumProperty(name="Device", items=[("auto", "Auto", ""), ("cpu", "CPU", ""), ("cuda", "CUDA", "")])
     fbx_preset: bpy.props.EnumProperty(name="FBX preset", items=[(n, n.capitalize(), "") for n in FBX_PRESETS])
     batch_input: bpy.props.StringProperty(name="Input folder", subtype="DIR_PATH")

@@ -101,11 +101,17 @@ def _rows(prefix: str, value) -> list[tuple[str, str]]:
     return [(prefix, str(value))]
 
 
+REAL_VIDEO_NOTE = ("Accuracy on real video (world-grounded motion against four calibrated cameras, squats, a performer "
+                   "in place; each labelled run with its pictures): [results/real_video.md](results/real_video.md), "
+                   "written by `python benchmarks/real_video.py --label LABEL`.")
+
+
 def render_markdown(report: dict) -> str:
     lines = [
         "# Benchmarks", "",
         f"Measured {report['date']} on {report['machine']} by `python benchmarks/run.py`"
         f"{' --quick' if report['quick'] else ''}. Each part's own JSON has every number.", "",
+        REAL_VIDEO_NOTE, "",
     ]
     for name, result in report["parts"].items():
         lines += [f"## {name}", ""]

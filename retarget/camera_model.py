@@ -12,7 +12,9 @@ stabilisation margin are taken off: 68-76 degrees) and common webcams (Logitech 
 laptop cameras 65-70, C270 55). A wrong field of view scales the camera distance (a 10 % error in
 the focal length is a 10 % error in depth) but leaves the up axis, the contacts and foot planting
 nearly unchanged. ``focal_mm`` is the 35 mm-equivalent focal length (of the frame's diagonal,
-43.27 mm on a full-frame sensor), as phones write it into a photo's EXIF.
+43.27 mm on a full-frame sensor), as phones write it into a photo's EXIF. Given neither, the retargeter
+takes the focal length the background's vanishing points give where they give one
+(``retarget.solve.scene_camera``; docs/grounding.md).
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ FULL_FRAME_DIAGONAL_MM = 43.27
 
 @dataclass(frozen=True)
 class PinholeCamera:
-    """focal_px: focal length in pixels (square pixels); center_px: (2,) principal point; width, height: pixels."""
+    """focal_px: focal length in pixels (square pixels); center_px: (2,) principal point; width, height: pixels;
+    focal_source: where the focal length came from (said in the animation's extras and the CLI summary)."""
 
     focal_px: float
     center_px: tuple[float, float]
     width: int
     height: int
+    focal_source: str = "default field of view"
 
     @classmethod
     def from_frame(cls, width: int, height: int, fov_degrees: float | None = None,
@@ -50,13 +54,20 @@ class PinholeCamera:
         if focal_mm is not None:
             if not (2.0 <= focal_mm <= 2000.0):
                 raise VideoposeError(f"--focal-mm is the 35 mm-equivalent focal length (2-2000 mm), got {focal_mm}")
-            focal = diagonal * focal_mm / FULL_FRAME_DIAGONAL_MM
+            focal, source = diagonal * focal_mm / FULL_FRAME_DIAGONAL_MM, "--focal-mm"
         else:
             fov = DEFAULT_DIAGONAL_FOV_DEGREES if fov_degrees is None else float(fov_degrees)
             if not (5.0 <= fov <= 170.0):
                 raise VideoposeError(f"--fov is the diagonal field of view in degrees (5-170), got {fov_degrees}")
             focal = diagonal / 2 / np.tan(np.radians(fov) / 2)
-        return cls(float(focal), (width / 2.0, height / 2.0), int(width), int(height))
+            source = "default field of view" if fov_degrees is None else "--fov"
+        return cls(float(focal), (width / 2.0, height / 2.0), int(width), int(height), source)
+
+    def with_focal(self, focal_px: float, source: str) -> "PinholeCamera":
+        """The same frame seen with another focal length (pixels), found from ``source``."""
+        if not (np.isfinite(focal_px) and focal_px > 0):
+            raise VideoposeError(f"a camera's focal length must be positive pixels, got {focal_px}")
+        return PinholeCamera(float(focal_px), self.center_px, self.width, self.height, source)
 
     @property
     def diagonal_fov_degrees(self) -> float:

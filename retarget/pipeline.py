@@ -31,7 +31,7 @@ from videopose.retarget.smoothing import DEFAULT_STRENGTH, smooth_positions, smo
 from videopose.retarget.camera_model import PinholeCamera
 from videopose.retarget.contact import ImageContactThresholds
 from videopose.retarget.grounding import DEFAULT_HEIGHT_M
-from videopose.retarget.solve import SharedWorld, solve_animation, solve_grounded_animation
+from videopose.retarget.solve import SharedWorld, scene_camera, solve_animation, solve_grounded_animation
 from videopose.core.errors import VideoposeError
 from videopose.core.formats import Keypoints2D, Motion3D
 from videopose.core.progress import ProgressCallback, no_progress
@@ -71,9 +71,18 @@ class RetargetOptions:
         return cls(rig=rig, smooth=DEFAULT_STRENGTH if smooth is None else float(smooth), foot_lock=foot_lock,
                    height=DEFAULT_HEIGHT_M if height is None else float(height), fov=fov, focal_mm=focal_mm)
 
-    def camera(self, keypoints: Keypoints2D) -> PinholeCamera:
-        """The camera of the video the keypoints come from (frame size + ``fov`` / ``focal_mm``)."""
-        return PinholeCamera.from_frame(keypoints.width, keypoints.height, self.fov, self.focal_mm)
+    def camera(self, keypoints: Keypoints2D, motion: Motion3D | None = None,
+               world: SharedWorld | None = None) -> PinholeCamera:
+        """The camera of the video the keypoints come from: frame size + ``fov`` / ``focal_mm``; given neither,
+        the focal length of ``world`` (another person of the same clip) or, with the ``motion`` lifted from
+        the keypoints, the one the background's vanishing points give where they give one
+        (:func:`~videopose.retarget.solve.scene_camera`), else the default field of view."""
+        camera = PinholeCamera.from_frame(keypoints.width, keypoints.height, self.fov, self.focal_mm)
+        if self.fov is not None or self.focal_mm is not None:
+            return camera
+        if world is not None:
+            return world.camera(camera)
+        return camera if motion is None else scene_camera(camera, keypoints, motion)
 
 
 def smooth_animation(animation: Animation, strength: float) -> Animation:
@@ -106,7 +115,7 @@ def retarget_motion(motion: Motion3D, options: RetargetOptions = RetargetOptions
         raise VideoposeError(f"smoothing strength must be 0 (off) or positive, got {options.smooth}")
     # Load the rig and build the camera first: bad options fail before any work is done.
     rig = options.rig if isinstance(options.rig, Rig) or options.rig is None else load_rig(options.rig, options.rig_skeleton)
-    camera = options.camera(keypoints) if keypoints is not None else None
+    camera = options.camera(keypoints, motion, world) if keypoints is not None else None
     total = 5
     progress(0, total, "solving")
     grounded = keypoints is not None

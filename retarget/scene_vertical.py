@@ -69,11 +69,11 @@ def _vanishing_direction(normals: np.ndarray, spans: np.ndarray, candidates: np.
     return direction, candidates & (np.abs(normals @ direction) < tolerance)
 
 
-def vertical_lines(segments_px: np.ndarray, intrinsics: np.ndarray, expected_up: np.ndarray,
-                   max_degrees: float = 15.0, seed: int = 0) -> np.ndarray:
-    """(n, 4) pixel segments, (3, 3) intrinsics -> the (m, 4) of them that meet at the vertical vanishing
+def vertical_mask(segments_px: np.ndarray, intrinsics: np.ndarray, expected_up: np.ndarray,
+                  max_degrees: float = 15.0, seed: int = 0) -> np.ndarray:
+    """(n, 4) pixel segments, (3, 3) intrinsics -> (n,) bool: the segments that meet at the vertical vanishing
     point within ``max_degrees`` of ``expected_up`` ((3,) camera frame), after the lines of the
-    OTHER_DIRECTIONS dominant other vanishing points are taken out (see the module docstring); (0, 4) where
+    OTHER_DIRECTIONS dominant other vanishing points are taken out (see the module docstring); all False where
     no two segments meet there. Deterministic for one ``seed``."""
     segments_px = np.asarray(segments_px, dtype=np.float64).reshape(-1, 4)
     expected_up = np.asarray(expected_up, dtype=np.float64) / np.linalg.norm(expected_up)
@@ -87,20 +87,38 @@ def vertical_lines(segments_px: np.ndarray, intrinsics: np.ndarray, expected_up:
     up, inliers = _vanishing_direction(normals, spans, near_up, near(expected_up, max_degrees), rng)
     for _ in range(2):
         if up is None:
-            return np.zeros((0, 4))
-        taken = np.zeros(len(normals), dtype=bool)
-        for _ in range(OTHER_DIRECTIONS):
-            other, other_inliers = _vanishing_direction(
-                normals, spans, ~taken, lambda directions: np.abs(directions @ up) < np.cos(np.radians(_OTHER_MIN_DEGREES)), rng)
-            if other is None:
-                break
-            taken |= other_inliers
+            return np.zeros(len(segments_px), dtype=bool)
+        taken = _other_directions(normals, spans, up, OTHER_DIRECTIONS, rng)[1]
         refit, refit_inliers = _vanishing_direction(normals, spans, near_up & ~taken, near(expected_up, max_degrees),
                                                     rng)
         if refit is None:
             break
         up, inliers = refit, refit_inliers
-    return segments_px[inliers]
+    return inliers
+
+
+def _other_directions(normals: np.ndarray, spans: np.ndarray, up: np.ndarray, count: int, rng: np.random.Generator,
+                      taken: np.ndarray | None = None) -> tuple[list[tuple[np.ndarray, int]], np.ndarray]:
+    """The ``count`` strongest vanishing directions at least _OTHER_MIN_DEGREES from ``up`` among the segments
+    not ``taken``, one after the other (each takes its lines) -> [(direction (3,), its lines)], the (n,) mask of
+    the segments taken (``taken`` included)."""
+    taken = np.zeros(len(normals), dtype=bool) if taken is None else taken.copy()
+    found = []
+    for _ in range(count):
+        other, other_inliers = _vanishing_direction(
+            normals, spans, ~taken, lambda directions: np.abs(directions @ up) < np.cos(np.radians(_OTHER_MIN_DEGREES)), rng)
+        if other is None:
+            break
+        taken |= other_inliers
+        found.append((other, int(other_inliers.sum())))
+    return found, taken
+
+
+def vertical_lines(segments_px: np.ndarray, intrinsics: np.ndarray, expected_up: np.ndarray,
+                   max_degrees: float = 15.0, seed: int = 0) -> np.ndarray:
+    """The (m, 4) segments of :func:`vertical_mask` ((0, 4) where none)."""
+    segments_px = np.asarray(segments_px, dtype=np.float64).reshape(-1, 4)
+    return segments_px[vertical_mask(segments_px, intrinsics, expected_up, max_degrees, seed)]
 
 
 SCENE_SIGMA_DEGREES = 1.5  # the up axis from the scene's lines errs by at least this: the field of view's error
@@ -158,3 +176,57 @@ def scene_up(segments_px: np.ndarray, intrinsics: np.ndarray, body_up: np.ndarra
     if np.degrees(np.sqrt(np.linalg.eigvalsh(covariance).max())) > MAX_SIGMA_DEGREES:
         return None
     return SceneVertical(up, tangent.T @ np.linalg.inv(covariance) @ tangent, int(len(lines)))
+
+
+# The focal length from three orthogonal vanishing points: the vertical and the two strongest horizontal ones
+# (a room's walls and floor edges). Each pair (v1, v2), in pixels about the principal point c, gives
+# f^2 = -(v1 - c) . (v2 - c) (zero skew, square pixels, the centre in the middle).
+FOCAL_AGREEMENT = 1.10  # the three pairs' focal lengths within this ratio of each other, or none is trusted
+MIN_DIRECTION_LINES = 10  # lines each horizontal vanishing point needs
+MAX_VANISHING_DISTANCE = 10.0  # x the focal length: a vanishing point farther from the centre pins nothing
+FOCAL_FOV_DEGREES = (40.0, 100.0)  # the diagonal fields of view a found focal length may give
+
+
+def scene_focal_px(segments_px: np.ndarray, intrinsics: np.ndarray, width: int, height: int,
+                   body_up: np.ndarray, max_degrees: float = MAX_FROM_BODY_DEGREES) -> float | None:
+    """(n, 4) pixel segments of the background, (3, 3) a first guess of the intrinsics (the default field of
+    view), the frame size, (3,) the body's vertical (camera frame) -> the focal length (pixels) from the
+    background's three orthogonal vanishing points, or None.
+
+    The first guess only finds the vertical near ``body_up`` and tells the other directions apart: the
+    vanishing points are where the lines meet in the picture, which no focal length moves. None where fewer
+    than MIN_LINES vertical lines or fewer than two horizontal directions (MIN_DIRECTION_LINES lines each, at
+    least 45 degrees from the vertical) are found, where a vanishing point lies more than
+    MAX_VANISHING_DISTANCE focal lengths from the centre (a level camera's verticals are parallel in the
+    picture and say nothing of the focal length), where the three pairs disagree by more than
+    FOCAL_AGREEMENT (directions not at right angles: a street's buildings at odd angles), or where the
+    result's diagonal field of view is outside FOCAL_FOV_DEGREES."""
+    segments_px = np.asarray(segments_px, dtype=np.float64).reshape(-1, 4)
+    body_up = np.asarray(body_up, dtype=np.float64) / np.linalg.norm(body_up)
+    vertical = vertical_mask(segments_px, intrinsics, body_up, max_degrees)
+    if vertical.sum() < MIN_LINES:
+        return None
+    normals, spans = segment_planes(segments_px, intrinsics)
+    up = np.linalg.eigh((normals[vertical] * spans[vertical, None]).T @ normals[vertical])[1][:, 0]
+    others, _ = _other_directions(normals, spans, up, 2, np.random.default_rng(0), taken=vertical)
+    if len(others) < 2 or min(lines for _, lines in others) < MIN_DIRECTION_LINES:
+        return None
+    centre, focal = intrinsics[:2, 2], intrinsics[0, 0]
+    points = []
+    for direction in [up] + [direction for direction, _ in others]:
+        projected = intrinsics @ direction
+        if abs(projected[2]) < 1e-9 * np.linalg.norm(projected):
+            return None
+        point = projected[:2] / projected[2] - centre
+        if np.linalg.norm(point) > MAX_VANISHING_DISTANCE * focal:
+            return None
+        points.append(point)
+    squares = np.array([-(points[a] @ points[b]) for a, b in ((0, 1), (0, 2), (1, 2))])
+    if squares.min() <= 0:
+        return None
+    focals = np.sqrt(squares)
+    if focals.max() > FOCAL_AGREEMENT * focals.min():
+        return None
+    found = float(np.median(focals))
+    fov = float(np.degrees(2 * np.arctan(np.hypot(width, height) / 2 / found)))
+    return found if FOCAL_FOV_DEGREES[0] <= fov <= FOCAL_FOV_DEGREES[1] else None

@@ -110,3 +110,36 @@ def room_lines(camera_from_world: np.ndarray, centre: np.ndarray, camera: Pinhol
     depth_ok = (((ends - centre) @ camera_from_world.T)[..., 2] > 0.5).all(axis=1)
     inside = depth_ok & ((pixels >= 0) & (pixels < [camera.width, camera.height])).all(axis=(1, 2))
     return pixels[inside].reshape(-1, 4), np.asarray(vertical)[inside]
+
+
+def box_room_lines(camera_from_world: np.ndarray, centre: np.ndarray, camera: PinholeCamera,
+                   room_yaw_degrees: float = 35.0, per_direction: int = 16, noise_px: float = 0.5,
+                   seed: int = 0) -> np.ndarray:
+    """A room's edges along its three axes (its walls turned ``room_yaw_degrees`` from the camera's view about
+    the vertical, so neither horizontal direction is parallel to the picture): ``per_direction`` segments
+    of 0.6-1.5 m along each axis, scattered 3-9 m in front of the camera and 0-2.4 m over the floor, seen by
+    ``camera`` (p_camera = R @ (p - centre); world Z up) with ``noise_px`` on their ends -> (n, 4) pixel
+    segments of those wholly in the picture."""
+    rng = np.random.default_rng(seed)
+    view = camera_from_world[2].copy()
+    view[2] = 0.0
+    view /= np.linalg.norm(view)
+    side = np.cross(view, [0.0, 0.0, 1.0])
+    yaw = np.radians(room_yaw_degrees)
+    along = np.cos(yaw) * view + np.sin(yaw) * side
+    axes = [along, np.cross([0.0, 0.0, 1.0], along), np.array([0.0, 0.0, 1.0])]
+    base = centre * [1.0, 1.0, 0.0]
+    ends = []
+    for axis in axes:
+        for _ in range(per_direction * 3):  # drawn until enough fall wholly in the picture
+            start = base + rng.uniform(3.0, 9.0) * view + rng.uniform(-3.0, 3.0) * side + [0, 0, rng.uniform(0.0, 2.4)]
+            ends.append((start, start + rng.uniform(0.6, 1.5) * axis))
+    ends = np.asarray(ends)
+    points = (ends - centre) @ camera_from_world.T
+    pixels = camera.project(points) + rng.normal(scale=noise_px, size=points.shape[:-1] + (2,))
+    inside = (points[..., 2] > 0.5).all(axis=1) & ((pixels >= 0) & (pixels < [camera.width, camera.height])).all(axis=(1, 2))
+    kept = []
+    for index in range(3):  # at most per_direction of each axis
+        mine = np.flatnonzero(inside[index * per_direction * 3:(index + 1) * per_direction * 3]) + index * per_direction * 3
+        kept.extend(mine[:per_direction])
+    return pixels[np.sort(kept)].reshape(-1, 4)

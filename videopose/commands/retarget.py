@@ -42,7 +42,8 @@ def add_grounding_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--height", type=float, default=None, metavar="METRES",
                         help="the performer's height, scales the skeleton and sets the camera distance (default 1.70)")
     parser.add_argument("--fov", type=float, default=None, metavar="DEGREES",
-                        help="the camera's diagonal field of view (default 70, a phone or webcam)")
+                        help="the camera's diagonal field of view (default: from the background's vanishing "
+                             "points where a room's edges are seen, else 70, a phone or webcam)")
     parser.add_argument("--focal-mm", type=float, default=None, metavar="MM",
                         help="or the camera's 35 mm-equivalent focal length (instead of --fov)")
 
@@ -120,7 +121,10 @@ def run(args: argparse.Namespace) -> int:
               f"{filled} frames filled by interpolation")
         print(f"world: {animation.extras.get('grounding', 'from the lifter depth (no keypoints given)')}"
               + (f"; camera {float(animation.extras['camera_position'][2]):.2f} m over the floor"
-                 if "camera_position" in animation.extras else ""))
+                 if "camera_position" in animation.extras else "")
+              + (f", focal length {float(animation.extras['camera_focal_px']):.0f} px "
+                 f"({animation.extras.get('camera_focal_source', 'default field of view')})"
+                 if "camera_focal_px" in animation.extras else ""))
         if fit_error is not None:
             print(f"fit error of the constant-length skeleton: mean {float(np.mean(fit_error)) * 1000:.1f} mm, "
                   f"worst frame {float(np.max(fit_error)) * 1000:.1f} mm")

@@ -100,7 +100,8 @@ def scene_from_motion(motion: Motion3D | Animation, keypoints: Keypoints2D | Non
         same_clip = keypoints is not None and keypoints.num_frames == motion.num_frames
         options = grounding or RetargetOptions()
         positions, world_from_camera = motion_in_world(motion, keypoints if same_clip else None,
-                                                       options.camera(keypoints) if same_clip else None, options.height)
+                                                       options.camera(keypoints, motion) if same_clip else None,
+                                                       options.height)
         contacts, fps = None, motion.fps
     else:
         raise VideoposeError(f"cannot preview a {type(motion).__name__}: expected a Motion3D or an Animation")
