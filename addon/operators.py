@@ -281,7 +281,10 @@ class VIDEOPOSE_OT_run_video(_PolledJob, bpy.types.Operator, ImportHelper):
         except Exception as error:
             self.report({"ERROR"}, f"VideoPose: {_error_text(error)}")
             return "CANCELLED"
-        self.report({"INFO"}, f"VideoPose: imported {result.action.name} ({animation.num_frames} frames)")
+        from videopose.retarget.pipeline import describe_world
+
+        self.report({"INFO"}, f"VideoPose: imported {result.action.name} ({animation.num_frames} frames); "
+                              f"world: {describe_world(animation)}")
         return "FINISHED"
 
     def cancel_job(self, context) -> None:

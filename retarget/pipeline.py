@@ -85,6 +85,31 @@ class RetargetOptions:
         return camera if motion is None else scene_camera(camera, keypoints, motion)
 
 
+def describe_world(animation: Animation) -> str:
+    """One line on the world an animation of :func:`retarget_motion` stands in, for a person to read: how it was
+    grounded, where its up axis came from, the camera's height over the floor and its focal length (and where
+    that came from). E.g. "static camera: reprojection, floor from planted feet; up axis from the floor plane
+    (and the background's 41 vertical lines); camera 2.09 m over the floor, focal length 1651 px (the
+    background's vanishing points)"."""
+    extras = animation.extras
+    source = str(extras.get("up_source", "body"))
+    lines = int(extras.get("scene_vertical_lines", 0))
+    if source == "scene lines":
+        up = f"up axis from the background's {lines} vertical lines"
+    else:
+        up = f"up axis from the {source}" + (f" (and the background's {lines} vertical lines)" if lines else "")
+    parts = [str(extras.get("grounding", "from the lifter depth (no keypoints given)")), up]
+    camera = []
+    if "camera_position" in extras:
+        camera.append(f"camera {float(np.asarray(extras['camera_position'])[2]):.2f} m over the floor")
+    if "camera_focal_px" in extras:
+        camera.append(f"focal length {float(extras['camera_focal_px']):.0f} px "
+                      f"({extras.get('camera_focal_source', 'default field of view')})")
+    if camera:
+        parts.append(", ".join(camera))
+    return "; ".join(parts)
+
+
 def smooth_animation(animation: Animation, strength: float) -> Animation:
     """Smooth every local rotation and the root trajectory (bone lengths are untouched)."""
     if strength <= 0:

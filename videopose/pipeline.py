@@ -28,7 +28,7 @@ from videopose.core.errors import VideoposeError
 from videopose.core.fileio import check_outputs, output_lock, refuse_existing
 from videopose.core.progress import ProgressCallback, no_progress
 from videopose.core.validate import check_joint_positions
-from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+from videopose.retarget.pipeline import RetargetOptions, describe_world, retarget_motion
 from videopose.retarget.solve import SharedWorld
 
 OUTPUT_SUFFIXES = (".fbx", ".bvh", ".blend", ".npz")
@@ -80,6 +80,7 @@ class RunResult:
     seconds: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()      # lines the user should read (e.g. a performer rarely found)
     people: tuple[PersonResult, ...] = ()  # with people="all" / person=N: each person animated
+    world: str = ""  # the world the (first) performer stands in: retarget.pipeline.describe_world
 
 
 def intermediate_paths(output: Path) -> tuple[Path, Path]:
@@ -390,7 +391,7 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
     progress(1000, 1000, "done")
     return RunResult(first.output, first.keypoints_path, first.motion_path, options.preview, motions[0].num_frames,
                      motions[0].fps, tuple(reused), seconds, tuple(notes),
-                     tuple(files for files, _ in chosen) if mode == "all" else ())
+                     tuple(files for files, _ in chosen) if mode == "all" else (), describe_world(animations[0]))
 
 
 def _kept_or_detected_people(keypoints_path: Path, stamp: str, options: RunOptions, detect: Callable) -> tuple[list, bool]:

@@ -144,7 +144,7 @@ def test_no_focal_length_where_the_vanishing_points_cannot_give_one() -> None:
 def test_a_grounded_clip_is_seen_with_the_focal_length_of_its_background() -> None:
     """Without --fov the camera's focal length is the background's (said in the extras); a given field of
     view is kept as given; a second person of the clip is seen by the same camera."""
-    from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+    from videopose.retarget.pipeline import RetargetOptions, describe_world, retarget_motion
     from videopose.retarget.solve import SCENE_FOCAL_SOURCE, SharedWorld
 
     motion, keypoints, truth = camera_scene(standing_world(60), noise_px=0.5, seed=3)
@@ -153,6 +153,7 @@ def test_a_grounded_clip_is_seen_with_the_focal_length_of_its_background() -> No
                                     "extras": {**keypoints.extras, "background_lines_px": lines.astype(np.float32)}})
     found = retarget_motion(motion, RetargetOptions(height=truth["height"]), keypoints=with_lines)
     assert str(found.extras["camera_focal_source"]) == SCENE_FOCAL_SOURCE
+    assert f"focal length {float(found.extras['camera_focal_px']):.0f} px ({SCENE_FOCAL_SOURCE})" in describe_world(found)
     assert abs(float(found.extras["camera_focal_px"]) / truth["camera"].focal_px - 1) < 0.02
     default = retarget_motion(motion, RetargetOptions(height=truth["height"]), keypoints=keypoints)
     assert str(default.extras["camera_focal_source"]) == "default field of view"

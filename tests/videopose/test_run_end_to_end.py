@@ -115,6 +115,10 @@ def test_run_reuses_keypoints_and_motion_when_only_retargeting_changes(tmp_path)
     _stamped_keypoints(output)
     first = run_pipeline(SAMPLE, output, RunOptions())
     assert first.reused == ("detect",) and "lift" in first.seconds
+    # The run says the world it grounded the clip in: the sample's camera is level (its walls' verticals
+    # parallel in the picture), so no focal length comes from them and the default field of view stays.
+    assert first.world.startswith("static camera: reprojection, floor from planted feet; up axis from the ")
+    assert "vertical lines" in first.world and "focal length 582 px (default field of view)" in first.world
     motion = Motion3D.load(first.motion_path)
     assert motion.num_frames == 120 and np.isfinite(motion.joints_3d).all()
     assert motion.trajectory is not None

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+    from videopose.retarget.pipeline import RetargetOptions, describe_world, retarget_motion
     from videopose.retarget.rigs import load_rig
     from videopose.core.errors import VideoposeError
     from videopose.core.formats import Keypoints2D, Motion3D
@@ -117,24 +117,10 @@ def run(args: argparse.Namespace) -> int:
               f"{seconds:.2f} s ({animation.num_frames / max(seconds, 1e-9):,.0f} frames/s)")
         print(f"feet in contact: left {contacts[0]:.0%}, right {contacts[1]:.0%}"
               f"{'' if options.foot_lock else ' (not locked)'}; smoothing {args.smooth:g}; "
-              f"up axis {_up_note(animation)}; "
               f"{filled} frames filled by interpolation")
-        print(f"world: {animation.extras.get('grounding', 'from the lifter depth (no keypoints given)')}"
-              + (f"; camera {float(animation.extras['camera_position'][2]):.2f} m over the floor"
-                 if "camera_position" in animation.extras else "")
-              + (f", focal length {float(animation.extras['camera_focal_px']):.0f} px "
-                 f"({animation.extras.get('camera_focal_source', 'default field of view')})"
-                 if "camera_focal_px" in animation.extras else ""))
+        print(f"world: {describe_world(animation)}")
         if fit_error is not None:
             print(f"fit error of the constant-length skeleton: mean {float(np.mean(fit_error)) * 1000:.1f} mm, "
                   f"worst frame {float(np.max(fit_error)) * 1000:.1f} mm")
     return 0
 
-
-def _up_note(animation) -> str:
-    """Where the up axis came from: 'from the floor plane (and the background's N vertical lines)', ..."""
-    source = str(animation.extras.get("up_source", "body"))
-    lines = int(animation.extras.get("scene_vertical_lines", 0))
-    if source == "scene lines":
-        return f"from the background's {lines} vertical lines"
-    return f"from the {source}" + (f" (and the background's {lines} vertical lines)" if lines else "")

@@ -94,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         kept = [path for person in people for path in (person.keypoints_path, person.motion_path)] if people \
             else [result.keypoints_path, result.motion_path]
         print(f"kept {', '.join(map(str, kept))}")
+        if result.world:
+            print(f"world: {result.world}")
         if result.preview is not None:
             print(f"preview: {result.preview}")
     from videopose.core.formats import Keypoints2D
