@@ -458,6 +458,18 @@ BALANCED_STANCE_SECONDS = 0.5
 BALANCE_SMOOTH_SECONDS = 0.1
 
 
+def balanced_frames(relative_world: np.ndarray, both_planted: np.ndarray, fps: float) -> np.ndarray:
+    """(frames,) bool: the frames of runs of both heels down for ``BALANCED_STANCE_SECONDS`` or more (standing,
+    squatting; not a walk's brief double support), not seated (:func:`seated_runs`): there the body is taken to
+    be in balance over its feet frame by frame. relative_world: (frames, 17, 3) H36M17, world axes, Z up."""
+    both = np.asarray(both_planted, dtype=bool)
+    balanced = np.zeros(len(both), dtype=bool)
+    for start, stop in frame_runs(both):
+        if stop - start >= BALANCED_STANCE_SECONDS * fps:
+            balanced[start:stop] = True
+    return balanced & ~seated_runs(relative_world, both, np.array([0.0, 0.0, 1.0]), fps, BALANCED_STANCE_SECONDS)
+
+
 def balance_turns(relative_world: np.ndarray, view_world: np.ndarray, both_planted: np.ndarray,
                   fps: float) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame turns that put the centre of mass over the feet along the camera's line of sight.
@@ -477,12 +489,7 @@ def balance_turns(relative_world: np.ndarray, view_world: np.ndarray, both_plant
     elsewhere.
     """
     frames = len(relative_world)
-    both = np.asarray(both_planted, dtype=bool)
-    balanced = np.zeros(frames, dtype=bool)
-    for start, stop in frame_runs(both):
-        if stop - start >= BALANCED_STANCE_SECONDS * fps:
-            balanced[start:stop] = True
-    balanced &= ~seated_runs(relative_world, both, np.array([0.0, 0.0, 1.0]), fps, BALANCED_STANCE_SECONDS)
+    balanced = balanced_frames(relative_world, both_planted, fps)
     support = support_points(relative_world, np.ones((frames, 2), dtype=bool), np.array([0.0, 0.0, 1.0]))
     view = np.array(view_world, dtype=np.float64, copy=True)
     view[:, 2] = 0.0
@@ -616,6 +623,7 @@ class RootPathWeights:
 
     pin_m: float = 0.01            # a planted ankle away from its world point (across the camera ray)
     pin_along_ray_m: float = 0.05  # ... along the ray
+    balanced_pin_along_ray_m: float = 0.01  # ... along the ray while standing on both feet (balanced_frames)
     floor_m: float = 0.005         # a planted ankle above / below ankle height
     across_ray_m: float = 0.03     # the root away from the reprojection path, across the camera ray
     along_ray_fraction: float = 0.05  # ... along the ray, as a fraction of the camera distance
@@ -677,7 +685,7 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
                     weights: RootPathWeights = RootPathWeights(), ankle_rays: np.ndarray | None = None,
                     camera_position: np.ndarray | None = None, toe_pinned: np.ndarray | None = None,
                     off_floor: np.ndarray | None = None, toe_rays: np.ndarray | None = None,
-                    toe_offsets: np.ndarray | None = None) -> np.ndarray:
+                    toe_offsets: np.ndarray | None = None, balanced: np.ndarray | None = None) -> np.ndarray:
     """The world root path (frames, 3), Z up, floor at z = 0, from planted feet and the reprojection path.
 
     reprojected: (frames, 3) root positions from reprojection, world; ray_directions: (frames, 3) unit
@@ -739,8 +747,11 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
     # Pins: M_t (root_t + ankle_rel_t - footprint) = 0, M_t = P_across / pin + d d^T / pin_along (the lifted
     # pose's depth, which carries the root from one footprint to the next along the ray, is its weakest part).
     d = ray_directions
+    pin_along = np.full(frames, weights.pin_along_ray_m)
+    if balanced is not None:
+        pin_along = np.where(np.asarray(balanced, dtype=bool), weights.balanced_pin_along_ray_m, pin_along)
     pin_metric = (np.eye(3)[None] - d[:, :, None] * d[:, None, :]) / weights.pin_m \
-        + d[:, :, None] * d[:, None, :] / weights.pin_along_ray_m
+        + d[:, :, None] * d[:, None, :] / pin_along[:, None, None]
     floor_only = np.diag([1.0, 1.0, 0.0])
     for number, (foot, start, stop) in enumerate(footprint_runs):
         span = np.arange(start, stop)

@@ -46,7 +46,7 @@ from videopose.retarget.scene_vertical import scene_focal_px, scene_up
 from videopose.core.frame_runs import frame_ranges
 from videopose.retarget.contact import ImageContactThresholds, image_contacts
 from videopose.retarget.foreshortening import legs_straightened_where_the_picture_shows_them_straight, shins_leaned_from_image
-from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, balance_turns, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
+from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, balance_turns, balanced_frames, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
                                           off_floor_footprints, reproject_translation, scaled_skeleton, smooth_translation,
                                           solve_root_path, footprint_centres, toe_offsets, balance_vertical,
                                           seated_runs, STANDING_SECONDS, MAX_BALANCE_LEAN_DEGREES)
@@ -663,6 +663,7 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     # Standing on both feet a while (standing, squatting), the centre of mass stays over them along the line of
     # sight too, which the picture does not show (grounding.balance_turns; not where seated).
     turns, pivots = balance_turns(relative_world, rays, heel[:, 0] & heel[:, 1], fps)
+    balanced = balanced_frames(relative_world, heel[:, 0] & heel[:, 1], fps)  # the frames turned: also held below
     turned = np.einsum("fij,fkj->fki", turns, relative_world - pivots[:, None]) + pivots[:, None]
     relative_world, reprojected = turned - turned[:, [PELVIS]], reprojected + turned[:, PELVIS]
     rotations = np.einsum("fij,fkjl->fkil", turns @ (world_from_camera @ provisional.T), rotations)
@@ -679,7 +680,7 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     root = solve_root_path(reprojected, rays, distance, relative_world[:, feet], heel, level, fps,
                            ankle_rays=ankle_rays if on_rays else None, camera_position=origin, toe_pinned=toe,
                            off_floor=off_floor, toe_rays=toe_rays if on_rays else None,
-                           toe_offsets=toe_offsets(relative_world, leg_length(skeleton)))
+                           toe_offsets=toe_offsets(relative_world, leg_length(skeleton)), balanced=balanced)
     if world is not None:
         root, origin = root + np.array([0.0, 0.0, level_z]), world.camera_position
     progress(5, 5, "solved")

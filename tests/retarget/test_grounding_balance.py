@@ -234,3 +234,27 @@ def test_the_floors_prior_holds_for_a_camera_on_its_side() -> None:
     floor = fit_floor(footprints, np.ones(3), up, 0.1)
     assert floor.source == "floor plane"
     assert _angle_degrees(floor.normal, up) < 2.0  # unheld, the line let it tilt 8.5 degrees
+
+
+def test_standing_on_both_feet_the_root_follows_the_feet_not_the_body_size_along_the_ray() -> None:
+    """Squats: the reprojected depth swings +-15 cm along the camera ray as the body folds (its image size
+    changes with the pose, not its distance) while both feet stay planted. Balanced there, the root stays over
+    the feet along the ray (the squats' centre of mass moved 3.7 cm along the view with its root)."""
+    from videopose.retarget.grounding import solve_root_path
+
+    frames, fps, level = 90, 30.0, 0.1
+    camera = np.array([0.0, -3.5, 1.2])
+    ankles = np.array([[-0.1, 0.0, level], [0.1, 0.0, level]])
+    relative = np.repeat((ankles - [0.0, 0.0, 0.95])[None], frames, axis=0)  # the root 0.95 m over the floor
+    true_root = np.array([0.0, 0.0, 0.95])
+    direction = (true_root - camera) / np.linalg.norm(true_root - camera)
+    reprojected = true_root + 0.15 * np.sin(2 * np.pi * np.arange(frames) / 45.0)[:, None] * direction
+    distance = np.linalg.norm(reprojected - camera, axis=1)
+    rays = np.repeat(direction[None], frames, axis=0)
+    pinned = np.ones((frames, 2), dtype=bool)
+    ankle_rays = np.repeat(((ankles - camera) / np.linalg.norm(ankles - camera, axis=1, keepdims=True))[None], frames, axis=0)
+    arguments = (reprojected, rays, distance, relative, pinned, level, fps)
+    balanced = solve_root_path(*arguments, ankle_rays=ankle_rays, camera_position=camera, balanced=np.ones(frames, bool))
+    assert np.ptp((balanced - true_root) @ direction) < 0.003
+    walking = solve_root_path(*arguments, ankle_rays=ankle_rays, camera_position=camera)  # a walk's pins: looser
+    assert np.ptp((walking - true_root) @ direction) > 0.008
