@@ -171,6 +171,9 @@ def test_a_real_pose2sim_camera_is_upright_and_its_feet_planted(shared_dir: Path
     calibrated_up = np.array([-0.0447, -0.9061, -0.4206])
     tilt = np.degrees(np.arccos(np.clip(world_from_camera[2] @ calibrated_up / np.linalg.norm(calibrated_up), -1, 1)))
     assert tilt < 2.0 and int(animation.extras["scene_vertical_lines"]) >= 10
+    # The focal length from the room's three vanishing points (calibrated 1682 px; the default 70 degrees: 1576).
+    assert str(animation.extras["camera_focal_source"]) == "the background's vanishing points"
+    assert float(animation.extras["camera_focal_px"]) == pytest.approx(1682, rel=0.03)
     assert animation.extras["camera_position"][2] == pytest.approx(2.09, abs=0.35)
     assert animation.contacts.mean() > 0.3  # today's lifter-depth contacts: 7 % and 6 %
     travelled = np.linalg.norm(animation.root_positions[-1, :2] - animation.root_positions[0, :2])
