@@ -101,6 +101,10 @@ DEFINITIONS = {
                       "'own ankle height': the animation's ankle height minus the height the retargeter gives a planted ankle (retarget.root.ankle_height)",
     "contact_recall": "share of reference stance frames (both feet) that the animation marks as contact",
     "contact_precision": "share of the animation's contact frames that are reference stance frames",
+    "contact_recall_heel_or_toe": "the same two with the heel or the toe planted (extra_heel_contacts | "
+                                  "extra_toe_contacts of a grounded animation): the reference's stance also holds "
+                                  "a push-off on the toes, which the animation's contacts (heel down: what foot "
+                                  "locking pins) leave out",
     "stance_repeatability": "the reference triangulated from three of the four cameras (each left out once), its "
                             "stance scored as contact_precision and contact_recall against the four-camera stance",
     "distance_ratio": "horizontal root displacement from first to last frame, animation / reference (pelvis)",
@@ -530,6 +534,10 @@ def score_camera(reference: dict, camera: CalibratedCamera, animation: Animation
         "contact_recall_per_foot": [float(both[:, f].sum() / max(1, stance[:, f].sum())) for f in range(2)],
         "contact_frames": int(contacts.sum()),
     })
+    if "heel_contacts" in animation.extras and "toe_contacts" in animation.extras:
+        either = (np.asarray(animation.extras["heel_contacts"], bool) | np.asarray(animation.extras["toe_contacts"], bool))[:frames]
+        result["contact_recall_heel_or_toe"] = float((either & stance).sum() / max(1, stance.sum()))
+        result["contact_precision_heel_or_toe"] = float((either & stance).sum() / either.sum()) if either.any() else float("nan")
 
     # Root path.
     reference_root = reference["smooth_h36m"][:frames, _H["pelvis"]]
@@ -795,6 +803,8 @@ _TABLE = (
     ("stance rise (cm)", "stance_rise_cm", "{:+.1f}"),
     ("contact recall", "contact_recall", "{:.0%}"),
     ("contact precision", "contact_precision", "{:.0%}"),
+    ("contact recall, heel or toe", "contact_recall_heel_or_toe", "{:.0%}"),
+    ("contact precision, heel or toe", "contact_precision_heel_or_toe", "{:.0%}"),
     ("distance (m)", "distance_m", "{:.2f}"),
     ("distance ratio", "distance_ratio", "x{:.2f}"),
     ("path ratio", "path_length_ratio", "x{:.2f}"),
@@ -856,6 +866,7 @@ def render_markdown(results: dict, json_name: str) -> str:
         for title, part, key in (("squats: standing lean (deg)", "squats", "squat_lean_deg"),
                                  ("squats: standing knees (deg)", "squats", "squat_knee_flexion_deg"),
                                  ("squats: COM surge (cm)", "squats", "com_surge_cm"),
+                                 ("squats: COM surge, segment masses (cm)", "squats", "com_mass_surge_cm"),
                                  ("squats: foot range (cm)", "squats", "foot_range_cm"),
                                  ("in place: root drift (cm)", "still", "still_root_drift_cm"),
                                  ("in place: root diameter (cm)", "still", "still_root_diameter_cm")):
