@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
+from scipy.spatial.transform import Rotation
 
 BENCHMARKS = Path(__file__).resolve().parent
 REPO = BENCHMARKS.parent
@@ -101,6 +102,10 @@ DEFINITIONS = {
                       "'own ankle height': the animation's ankle height minus the height the retargeter gives a planted ankle (retarget.root.ankle_height)",
     "contact_recall": "share of reference stance frames (both feet) that the animation marks as contact",
     "contact_precision": "share of the animation's contact frames that are reference stance frames",
+    "turning": "--turning: each camera's video resampled as seen by a camera at its centre that turns (pan -4 to +4 "
+               "degrees easing in and out, tilt 0 -> 3 -> 0 degrees, focal length x1.25, principal point in the middle), "
+               "run with that view's true field of view and scored against its first frame's camera as above; "
+               "'camera turn error': the largest angle between the found camera_turns and the true ones",
     "contact_recall_heel_or_toe": "the same two with the heel or the toe planted (extra_heel_contacts | "
                                   "extra_toe_contacts of a grounded animation): the reference's stance also holds "
                                   "a push-off on the toes, which the animation's contacts (heel down: what foot "
@@ -792,6 +797,49 @@ def plot_feet(reference: dict, curves: dict[str, dict], path: Path, label: str) 
     plt.close(figure)
 
 
+# ------------------------------------------------------------------------------------------------ turning camera
+TURN_FOCAL_FACTOR = 1.25  # the turned view's focal length x the calibrated one (narrower: room for the turn)
+TURN_PAN_DEGREES = 8.0  # its pan over the clip (-4 to +4), following the walk ...
+TURN_TILT_DEGREES = 3.0  # ... and a tilt up and back
+
+
+def turning_view(camera: CalibratedCamera, frames: int) -> tuple[np.ndarray, np.ndarray, CalibratedCamera]:
+    """A camera at ``camera``'s centre that turns (pan TURN_PAN_DEGREES, tilt TURN_TILT_DEGREES over the clip)
+    with TURN_FOCAL_FACTOR x its focal length and the principal point in the middle -> ((frames, 3, 3) the
+    pixel maps from each turned frame into the calibrated one, (frames, 3, 3) Q_t: turned frame t's camera frame
+    -> the calibrated camera's, the :class:`CalibratedCamera` of the turned view's first frame)."""
+    phase = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, frames))  # 0 -> 1, easing in and out
+    yaw = TURN_PAN_DEGREES * (phase - 0.5)
+    pitch = TURN_TILT_DEGREES * np.sin(np.linspace(0.0, np.pi, frames))
+    turns = Rotation.from_euler("yx", np.c_[yaw, -pitch], degrees=True).as_matrix()
+    focal = TURN_FOCAL_FACTOR * float(camera.intrinsics[0, 0])
+    turned = np.array([[focal, 0.0, camera.width / 2], [0.0, focal, camera.height / 2], [0.0, 0.0, 1.0]])
+    maps = camera.intrinsics @ turns @ np.linalg.inv(turned)
+    first = CalibratedCamera(f"{camera.name}-turning", camera.width, camera.height, turned, np.zeros(5),
+                             turns[0].T @ camera.camera_from_world, turns[0].T @ camera.translation)
+    return maps, turns, first
+
+
+def turned_video(source: Path, target: Path, maps: np.ndarray) -> Path:
+    """``source`` seen by the turned view: each frame resampled through its map (the calibrated lens's small
+    distortion left as it is)."""
+    import cv2
+
+    from videopose.lifter.video import iter_frames_with_times
+
+    writer = None
+    try:
+        for index, (frame, _) in enumerate(iter_frames_with_times(source, rgb=False, max_frames=len(maps))):
+            if writer is None:
+                writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), 60.0, (frame.shape[1], frame.shape[0]))
+            writer.write(cv2.warpPerspective(frame, maps[index], (frame.shape[1], frame.shape[0]),
+                                             flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR))
+    finally:
+        if writer is not None:
+            writer.release()
+    return target
+
+
 # ------------------------------------------------------------------------------------------------ report
 _TABLE = (
     ("P-MPJPE (mm)", "p_mpjpe_mm", "{:.0f}"),
@@ -885,6 +933,20 @@ def render_markdown(results: dict, json_name: str) -> str:
         lines.append("| right foot recall | " + " | ".join(f"{cameras[c]['contact_recall_per_foot'][1]:.0%}"
                                                           for c in cameras) + " |")
         lines.append("")
+        if run.get("turning"):
+            turning = run["turning"]
+            lines += [f"Turning camera (each video seen by a camera turning about its centre: pan "
+                      f"{TURN_PAN_DEGREES:.0f} deg, tilt {TURN_TILT_DEGREES:.0f} deg and back, focal length x"
+                      f"{TURN_FOCAL_FACTOR:g}; run with its true field of view):", "",
+                      "| metric | " + " | ".join(turning) + " |", "| --- |" + " ---: |" * len(turning)]
+            for title, key, template in _TABLE:
+                if key in ("p_mpjpe_mm", "p_mpjpe_average_pose_mm", "animation_p_mpjpe_mm", "animation_p_mpjpe_legs_mm"):
+                    continue
+                lines.append(f"| {title} | " + " | ".join(_format(template, turning[c].get(key)) for c in turning) + " |")
+            lines.append("| camera turn error (deg) | " + " | ".join(_format("{:.2f}", turning[c].get("turn_error_deg"))
+                                                                  for c in turning) + " |")
+            lines.append("| grounding | " + " | ".join(turning[c]["grounding"] for c in turning) + " |")
+            lines.append("")
         if "squats" in run:
             squats = run["squats"]
             backward = squats["squat_lean_backward_deg"]
@@ -935,6 +997,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--label", default="before", help="name of this run in the results (before, after, ...)")
     parser.add_argument("--quick", action="store_true", help=f"cameras {', '.join(QUICK_CAMERAS)} only, no sports2d")
+    parser.add_argument("--turning", action="store_true",
+                        help="also each camera's video seen by a camera turning about its centre (a synthetic pan "
+                             "and tilt of the recorded pictures), grounded with its true field of view")
     parser.add_argument("--out", type=Path, default=RESULTS / "real_video.json", help="results JSON (.md beside it)")
     parser.add_argument("--keep-runs", type=Path, default=None,
                         help="keep the videopose run outputs in DIR (a later run there reuses their detection and "
@@ -979,6 +1044,24 @@ def main() -> int:
                                   Motion3D.load(motion_path))
             curves[name] = scores.pop("_curves")
             run["cameras"][name] = scores
+        if args.turning:
+            run["turning"] = {}
+            for name in cameras:
+                camera = reference["cameras"][name]
+                maps, turns, first = turning_view(camera, len(reference["h36m"]))
+                video = turned_video(POSE2SIM / f"{name}.mp4", folder / f"{name}_turning.mp4", maps)
+                fov = float(np.degrees(2 * np.arctan(np.hypot(camera.width, camera.height) / 2 / first.intrinsics[0, 0])))
+                print(f"videopose run {name} turning (field of view {fov:.1f} deg) ...", flush=True)
+                animation_path, motion_path, _ = videopose_run(video, folder, [*extra_args, "--fov", f"{fov:.3f}"])
+                animation = Animation.load(animation_path)
+                scores = score_camera(reference, first, animation, Motion3D.load(motion_path))
+                scores.pop("_curves")
+                found = animation.extras.get("camera_turns")
+                true_turns = turns[0].T @ turns  # turned frame t -> its first frame
+                scores["turn_error_deg"] = None if found is None else float(np.degrees(np.max(np.linalg.norm(
+                    Rotation.from_matrix(np.asarray(found) @ np.transpose(true_turns, (0, 2, 1))).as_rotvec(), axis=1))))
+                scores["grounding"] = str(animation.extras.get("grounding", "?"))
+                run["turning"][name] = scores
         print("videopose run squats ...", flush=True)
         animation_path, motion_path, keypoints_path = videopose_run(SQUATS, folder, extra_args)
         run["squats"] = score_squats(Animation.load(animation_path), Motion3D.load(motion_path),

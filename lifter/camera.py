@@ -171,3 +171,59 @@ def background_motion(video_path, keypoints, step: int = 2, max_side: int = 480,
                 break
         previous = (gray, mask, seconds)
     return float(np.median(speeds)) if speeds else 0.0
+
+
+def background_homographies(video_path, keypoints, max_side: int = 640, min_points: int = 12,
+                            progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """How a moving camera's picture moves: per frame t the (3, 3) homography H_t taking frame t's pixels to
+    the first frame's (x_0 ~ H_t x_t; identity for frame 0), chained from consecutive frames: corners outside
+    the performer's box (:func:`person_boxes`) tracked by Lucas-Kanade both ways (kept within 1 px of where they
+    started), a RANSAC homography (2 px at ``max_side``) fitted to them. For a camera that only turns (pan and
+    tilt on a tripod, a phone turned in the hand) H_t = K R_t K^-1 whatever the scene's depth; the retargeter
+    (retarget/camera_motion.py) checks that and grounds the clip in the first frame's camera.
+
+    Returns (homographies (frames, 3, 3), NaN from the first pair that could not be tracked on (fewer than
+    ``min_points`` corners agree); inlier share (frames,): the tracked corners the homography explains, 1 for
+    frame 0). ``progress(done, total)``: called per frame."""
+    import cv2
+
+    from videopose.lifter.video import iter_frames_with_times
+
+    boxes = person_boxes(np.asarray(keypoints.keypoints, dtype=np.float64), np.asarray(keypoints.scores))
+    frames = len(boxes)
+    homographies = np.full((frames, 3, 3), np.nan)
+    shares = np.zeros(frames)
+    if frames:
+        homographies[0], shares[0] = np.eye(3), 1.0
+    chained = np.eye(3)
+    previous = None
+    for index, (frame, _) in enumerate(iter_frames_with_times(video_path, rgb=False, max_frames=frames)):
+        scale = min(1.0, max_side / max(frame.shape[:2]))
+        gray = cv2.cvtColor(cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+        mask = np.full(gray.shape, 255, np.uint8)
+        if np.isfinite(boxes[index]).all():
+            x0, y0, x1, y1 = np.clip(np.round(boxes[index] * scale), 0, [gray.shape[1], gray.shape[0]] * 2).astype(int)
+            mask[y0:y1, x0:x1] = 0
+        if previous is not None and np.isfinite(chained).all():
+            old_gray, old_mask = previous
+            step = None
+            corners = cv2.goodFeaturesToTrack(old_gray, 400, 0.01, 8, mask=old_mask)
+            if corners is not None and len(corners) >= min_points:
+                moved, status, _ = cv2.calcOpticalFlowPyrLK(old_gray, gray, corners, None)
+                back, back_status, _ = cv2.calcOpticalFlowPyrLK(gray, old_gray, moved, None)
+                good = (status[:, 0] == 1) & (back_status[:, 0] == 1) & (np.linalg.norm((back - corners)[:, 0], axis=1) < 1.0)
+                if good.sum() >= min_points:
+                    found, inliers = cv2.findHomography(moved[good], corners[good], cv2.RANSAC, 2.0)
+                    if found is not None and inliers is not None and inliers.sum() >= min_points:
+                        step, shares[index] = found, float(inliers.sum() / good.sum())
+            if step is None:
+                chained = np.full((3, 3), np.nan)  # lost: nothing after this frame is tied to the first
+            else:
+                full = np.diag([1.0 / scale, 1.0 / scale, 1.0]) @ step @ np.diag([scale, scale, 1.0])
+                chained = chained @ full  # x_0 ~ H_{t-1} x_{t-1}, x_{t-1} ~ step x_t
+                chained = chained / chained[2, 2]
+            homographies[index] = chained
+        previous = (gray, mask)
+        if progress is not None:
+            progress(index + 1, frames)
+    return homographies, shares

@@ -553,14 +553,31 @@ def detect_people(
 
 def with_background(people: list[Keypoints2D], path: str | os.PathLike) -> list[Keypoints2D]:
     """The people's keypoints with what their video's background says (the people left out): its lines
-    (``extras["background_lines_px"]``, the scene's verticals) and how fast it moves
-    (``extras["background_speed"]``, frame diagonals per second: a moving camera), for ``videopose retarget``
-    to ground them as ``videopose run`` does."""
-    from videopose.lifter.camera import background_motion
+    (``extras["background_lines_px"]``, the scene's verticals), how fast it moves (``extras["background_speed"]``,
+    frame diagonals per second: a moving camera) and, where it moves, how (:func:`with_background_homographies`),
+    for ``videopose retarget`` to ground them as ``videopose run`` does."""
+    from videopose.lifter.camera import MOVING_CAMERA_SPEED, background_motion
 
     speed = np.array(background_motion(path, people[0]))
-    return [type(person)(**{**person.__dict__, "extras": {**person.extras, "background_speed": speed}})
-            for person in with_background_lines(people, background_lines(path, people))]
+    people = [type(person)(**{**person.__dict__, "extras": {**person.extras, "background_speed": speed}})
+              for person in people]
+    if speed > MOVING_CAMERA_SPEED:
+        return with_background_homographies(people, path)
+    return with_background_lines(people, background_lines(path, people))
+
+
+def with_background_homographies(people: list[Keypoints2D], path: str | os.PathLike) -> list[Keypoints2D]:
+    """The people's keypoints with how their moving camera's picture moves: ``extras["background_homographies"]``
+    ((frames, 3, 3), frame t's pixels -> the first frame's) and ``extras["background_tracked"]`` ((frames,) the
+    share of tracked background corners each frame's homography explains), from the background outside the
+    first person's box (``videopose.lifter.camera.background_homographies``); and the lines of the first frame's
+    view of the background (``extras["background_lines_px"]``, the frames carried into it)."""
+    from videopose.lifter.camera import background_homographies
+
+    homographies, tracked = background_homographies(path, people[0])
+    people = [type(person)(**{**person.__dict__, "extras": {**person.extras, "background_homographies": homographies,
+                                                            "background_tracked": tracked}}) for person in people]
+    return with_background_lines(people, background_lines(path, people, homographies))
 
 
 def person_path(path: str | os.PathLike, number: int) -> Path:

@@ -22,11 +22,14 @@ import numpy as np
 MIN_LENGTH = 0.02  # segments shorter than this x the frame diagonal are not used
 
 
-def background_image(video_path: str | os.PathLike, people, frames: int = 7,
-                     max_side: int = 1280) -> tuple[np.ndarray, np.ndarray, float]:
+def background_image(video_path: str | os.PathLike, people, frames: int = 7, max_side: int = 1280,
+                     homographies: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """The video's background: (h, w) uint8 grey median of ``frames`` frames spread over the clip without the
     people's boxes (``people``: a Keypoints2D of the clip, or a list of them), (h, w) bool where some frame saw
-    it, and the scale from video pixels to the image's (at most ``max_side`` px)."""
+    it, and the scale from video pixels to the image's (at most ``max_side`` px). ``homographies``: (frames, 3, 3)
+    of a camera that turns (frame t's pixels -> the first frame's, ``lifter.camera.background_homographies``):
+    each frame is carried into the first frame's picture first (frames whose homography is unknown are left out),
+    so the median is the first frame's view of the background."""
     import cv2
 
     from videopose.lifter.camera import person_boxes
@@ -45,6 +48,13 @@ def background_image(video_path: str | os.PathLike, people, frames: int = 7,
             if np.isfinite(box).all():
                 x0, y0, x1, y1 = np.clip(np.round(box * scale), 0, [grey.shape[1], grey.shape[0]] * 2).astype(int)
                 grey[y0:y1, x0:x1] = np.nan
+        if homographies is not None:
+            if not np.isfinite(homographies[index]).all():
+                continue
+            resize = np.diag([scale, scale, 1.0])
+            grey = cv2.warpPerspective(grey, resize @ homographies[index] @ np.linalg.inv(resize),
+                                       (grey.shape[1], grey.shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                       borderValue=np.nan)
         stack.append(grey)
     if not stack:
         from videopose.core.errors import VideoposeError
@@ -75,10 +85,11 @@ def line_segments(image: np.ndarray, seen: np.ndarray, scale: float) -> np.ndarr
     return segments[~hole[rows, columns].any(axis=1)] / scale
 
 
-def background_lines(video_path: str | os.PathLike, people) -> np.ndarray:
+def background_lines(video_path: str | os.PathLike, people, homographies: np.ndarray | None = None) -> np.ndarray:
     """(n, 4) float32 segments [x0, y0, x1, y1] (video pixels) of a video's background, the people
-    (``people``: a Keypoints2D, or a list of them) left out (:func:`background_image`, :func:`line_segments`)."""
-    return line_segments(*background_image(video_path, people)).astype(np.float32)
+    (``people``: a Keypoints2D, or a list of them) left out (:func:`background_image`, :func:`line_segments`);
+    with a turning camera's ``homographies``, of its first frame's view."""
+    return line_segments(*background_image(video_path, people, homographies=homographies)).astype(np.float32)
 
 
 def with_background_lines(people: list, lines: np.ndarray) -> list:

@@ -102,6 +102,11 @@ def describe_world(animation: Animation) -> str:
     camera = []
     if "camera_position" in extras:
         camera.append(f"camera {float(np.asarray(extras['camera_position'])[2]):.2f} m over the floor")
+    if "camera_turns" in extras:
+        from videopose.retarget.camera_motion import turned_degrees
+
+        camera.append(f"turning up to {turned_degrees(np.asarray(extras['camera_turns'])):.0f} degrees from its first "
+                      "frame's view")
     if "camera_focal_px" in extras:
         camera.append(f"focal length {float(extras['camera_focal_px']):.0f} px "
                       f"({extras.get('camera_focal_source', 'default field of view')})")

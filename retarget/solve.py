@@ -42,6 +42,8 @@ from videopose.core.formats import Keypoints2D, Motion3D
 from videopose.core.layouts import H36M17
 from videopose.core.progress import ProgressCallback, no_progress
 from videopose.retarget.camera_model import PinholeCamera
+from videopose.retarget.camera_motion import (STILL_DEGREES, camera_turns, keypoints_homographies, stabilized_keypoints,
+                                              stabilized_motion, turned_degrees)
 from videopose.retarget.scene_vertical import scene_focal_px, scene_up
 from videopose.core.frame_runs import frame_ranges
 from videopose.retarget.contact import ImageContactThresholds, image_contacts
@@ -532,6 +534,12 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     (frames,); ``grounding`` (what was used). Where no foot is ever planted, warns and returns
     :func:`solve_animation`'s lifter-depth result (``grounding`` says so).
 
+    A camera that turns (pan, tilt; the keypoints' ``extras["background_homographies"]``, kept by detection
+    where the background moves) is followed: the clip is carried into its first frame's camera
+    (retarget/camera_motion.py), whose frame ``world_from_camera`` and ``root_camera`` then are, and
+    ``camera_turns`` (frames, 3, 3) takes frame t's camera frame to it. A camera that moves otherwise warns and
+    gets the lifter-depth result.
+
     ``world``: place the performer in this world (another person's of the same clip) instead of one of
     their own: its floor and camera are kept, the performer's height (``height_m`` only a first guess) is
     the one that puts their planted feet on that floor (:func:`floor_scale`; ``height_m`` in the extras),
@@ -549,6 +557,22 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         raise VideoposeError(f"motion has {motion.num_frames} frame(s); retargeting needs at least 2")
     camera = camera or PinholeCamera.from_frame(keypoints.width, keypoints.height)
     lines = keypoints_background_lines(keypoints)
+    homographies = keypoints_homographies(keypoints)
+    camera_rotations = None
+    if homographies is not None:  # the background moves (detection kept how): a camera that only turns is grounded
+        camera_rotations, why = camera_turns(homographies, camera)
+        if camera_rotations is None:
+            warnings.warn(f"the camera moves ({why}): grounding assumes a static camera, or one that only turns, "
+                          "so the root path and floor come from the lifter's depth instead", stacklevel=2)
+            fallback = solve_animation(motion, bone_lengths, progress)
+            extras = {**fallback.extras, "grounding": np.array("lifter depth: the camera moves")}
+            return Animation(fallback.skeleton, fallback.local_quats_xyzw, fallback.root_positions, motion.fps,
+                             fallback.contacts, extras)
+        if turned_degrees(camera_rotations) < STILL_DEGREES:
+            camera_rotations = None
+        else:  # carried into the first frame's camera: from here on, a static one
+            keypoints = stabilized_keypoints(keypoints, camera_rotations, camera)
+            motion = stabilized_motion(motion, camera_rotations)  # (the lines are of the first frame's view)
     fps = motion.fps
     progress(0, 5, "filling gaps")
     raw = np.asarray(motion.joints_3d, dtype=np.float64)
@@ -700,9 +724,12 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         "ankle_height_m": np.array(level),
         "reprojection_error_m": residual,
         "off_floor_frames": off_floor,
-        "grounding": np.array("static camera: reprojection, floor from planted feet" if world is None else
-                              "static camera: reprojection, the shared floor of the clip (height from it)"),
+        "grounding": np.array(f"{'static' if camera_rotations is None else 'turning'} camera: reprojection, "
+                              + ("floor from planted feet" if world is None else
+                                 "the shared floor of the clip (height from it)")),
     }
+    if camera_rotations is not None:
+        extras["camera_turns"] = camera_rotations  # frame t's camera frame -> the first frame's (world_from_camera's)
     if world is not None:
         extras["height_m"] = np.array(height_m)
     return Animation(skeleton, quats, root, fps, heel, extras=extras)

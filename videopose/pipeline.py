@@ -445,12 +445,11 @@ def _chosen_people(everyone: list, output: Path, options: RunOptions, video_path
 
 def grounding_keypoints(video_path: Path, keypoints):
     """The keypoints to ground the motion in the camera with (docs/grounding.md), with the lines of the
-    video's background (``extras["background_lines_px"]``: the scene's verticals give the floor's prior), or
-    None (with a warning) where the video's background moves: the static-camera assumption fails, the
-    lifter's depth is used."""
-    import warnings
-
+    video's background (``extras["background_lines_px"]``: the scene's verticals give the floor's prior), or,
+    where the background moves, its homographies (``extras["background_homographies"]``): the retargeter
+    follows a camera that turns and warns of one that moves otherwise (retarget/camera_motion.py)."""
     from videopose.lifter.camera import MOVING_CAMERA_SPEED, background_motion
+    from videopose.lifter.detect import with_background_homographies
     from videopose.lifter.scene_lines import background_lines, with_background_lines
 
     kept = keypoints.extras.get("background_speed")  # measured at detection
@@ -459,14 +458,16 @@ def grounding_keypoints(video_path: Path, keypoints):
         if "background_lines_px" in keypoints.extras:  # found at detection
             return keypoints
         return with_background_lines([keypoints], background_lines(video_path, keypoints))[0]
-    warnings.warn(moving_camera_warning(speed), stacklevel=2)
-    return None
+    if "background_homographies" in keypoints.extras:  # followed at detection
+        return keypoints
+    return with_background_homographies([keypoints], video_path)[0]
 
 
 def moving_camera_warning(speed: float) -> str:
     """What a run or a retarget says of a background moving ``speed`` frame diagonals per second."""
-    return (f"the camera seems to move (the background moves {speed:.0%} of the frame diagonal per second): "
-            "grounding assumes a static camera, so the root path and floor come from the lifter's depth")
+    return (f"the camera seems to move (the background moves {speed:.0%} of the frame diagonal per second) and the "
+            "keypoints file holds no homographies of its background: grounding assumes a static camera, so the root "
+            "path and floor come from the lifter's depth (detect the video again to follow a camera that turns)")
 
 
 def export_animation(animation, output: Path, options: RunOptions, progress: ProgressCallback = no_progress) -> None:

@@ -48,3 +48,37 @@ def test_the_backgrounds_lines_leave_the_performer_out(tmp_path: Path) -> None:
         assert (upright & (np.abs(middle_x - x) < 5)).any(), x
     # ... and nothing where the performer always stands (the post behind them, their own outline).
     assert not (np.abs(middle_x - 160) < 30).any()
+
+
+def test_a_turning_cameras_background_lines_are_those_of_its_first_frame(tmp_path: Path) -> None:
+    """The posts filmed by a camera panning 6 degrees: with the background's homographies each frame is carried
+    into the first frame's picture before the median, so the posts' lines are where the first frame sees them;
+    without, the median of the moving pictures smears them."""
+    from scipy.spatial.transform import Rotation
+
+    width, height, focal, frames = 320, 240, 300.0, 20
+    wall = np.full((height, width + 200, 3), 128, np.uint8)  # the posts, 100 px of wall on each side
+    for x in _POSTS:
+        wall[10:230, 100 + x - 2:100 + x + 3] = 30
+    intrinsics = np.array([[focal, 0, width / 2], [0, focal, height / 2], [0, 0, 1.0]])
+    shift = np.array([[1.0, 0, 100], [0, 1.0, 0], [0, 0, 1.0]])
+    writer = cv2.VideoWriter(str(tmp_path / "pan.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (width, height))
+    homographies = []
+    for yaw in np.linspace(0.0, 6.0, frames):
+        homography = intrinsics @ Rotation.from_euler("y", yaw, degrees=True).as_matrix() @ np.linalg.inv(intrinsics)
+        homographies.append(homography / homography[2, 2])
+        frame = cv2.warpPerspective(wall, shift @ homographies[-1], (width, height), flags=cv2.WARP_INVERSE_MAP)
+        frame[40:200, 150:170] = 255  # the performer, followed by the camera: fixed in the picture
+        writer.write(frame)
+    writer.release()
+    points = np.zeros((frames, 17, 2), np.float32)
+    points[..., 0], points[..., 1] = np.linspace(152, 168, 17)[None], np.linspace(45, 195, 17)[None]
+    keypoints = Keypoints2D(points, np.ones((frames, 17), np.float32), "coco17", 30.0, width, height)
+
+    def posts_found(lines: np.ndarray) -> list[bool]:
+        upright = np.abs(lines[:, 2] - lines[:, 0]) < 0.1 * np.abs(lines[:, 3] - lines[:, 1])
+        middle_x = 0.5 * (lines[:, 0] + lines[:, 2])
+        return [bool((upright & (np.abs(middle_x - x) < 4)).any()) for x in _POSTS]
+
+    assert all(posts_found(background_lines(tmp_path / "pan.avi", keypoints, np.asarray(homographies))))
+    assert not all(posts_found(background_lines(tmp_path / "pan.avi", keypoints)))

@@ -128,3 +128,29 @@ def test_cli_grounds_only_where_the_detection_saw_a_static_background(tmp_path: 
     assert main(["retarget", str(motion_path), "-o", str(out), "--quiet"]) == 0
     assert ("camera seems to move" in capsys.readouterr().err) is not grounded
     assert ("heel_contacts" in Animation.load(out).extras) is grounded
+
+
+@pytest.mark.parametrize("along_m, grounded", [(0.0, True), (0.8, False)])
+def test_cli_follows_a_turning_camera_and_says_in_one_line_when_the_camera_moves_along(
+        tmp_path: Path, capsys: pytest.CaptureFixture, along_m: float, grounded: bool) -> None:
+    """A moving background whose homographies detection kept: a camera that only turns (here: not at all) is
+    grounded; one that walks sideways past a wall 4 m away is not, and the retargeter's warning is printed as
+    ``videopose retarget: warning: ...`` (it was Python's own warning format)."""
+    from grounding_scene import camera_scene
+
+    world, _ = walking_motion(60)
+    motion, keypoints, truth = camera_scene(world)
+    intrinsics = truth["camera"].intrinsics_matrix()
+    homographies = np.stack([intrinsics @ (np.eye(3) - np.outer([x, 0.0, 0.0], [0.0, 0.0, 1.0]) / 4.0)
+                             @ np.linalg.inv(intrinsics) for x in np.linspace(0.0, along_m, motion.num_frames)])
+    keypoints = type(keypoints)(**{**keypoints.__dict__, "extras": {"background_speed": np.array(0.3),
+                                                                    "background_homographies": homographies}})
+    motion_path, keypoints_path = tmp_path / "walk.motion.npz", tmp_path / "walk.keypoints.npz"
+    motion.save(motion_path)
+    keypoints.save(keypoints_path)
+    out = tmp_path / "walk.anim.npz"
+    assert main(["retarget", str(motion_path), "-o", str(out), "--quiet", "--fov", "60"]) == 0
+    err = capsys.readouterr().err
+    assert ("videopose retarget: warning: the camera moves (the background's motion is no turn" in err) is not grounded
+    assert "UserWarning" not in err
+    assert ("heel_contacts" in Animation.load(out).extras) is grounded

@@ -59,6 +59,7 @@ def add_bvh_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import time
+    import warnings
 
     import numpy as np
 
@@ -94,12 +95,18 @@ def run(args: argparse.Namespace) -> int:
         from videopose.pipeline import moving_camera_warning
 
         speed = float(keypoints.extras["background_speed"])
-        if speed > MOVING_CAMERA_SPEED:
+        # A moving background with its homographies (detection kept them): the retargeter follows a turning
+        # camera, or warns; without them (a file of an earlier detection) the static camera cannot be assumed.
+        if speed > MOVING_CAMERA_SPEED and "background_homographies" not in keypoints.extras:
             print(f"videopose retarget: warning: {moving_camera_warning(speed)}", file=sys.stderr)
             keypoints = None
     began = time.perf_counter()
-    with terminal_progress("retarget", total=5, unit="stage", quiet=args.quiet) as progress:
+    with terminal_progress("retarget", total=5, unit="stage", quiet=args.quiet) as progress, \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         animation = retarget_motion(motion, options, progress=progress, keypoints=keypoints)
+    for message in dict.fromkeys(str(warning.message) for warning in caught):  # once each, in one line
+        print(f"videopose retarget: warning: {message}", file=sys.stderr)
     seconds = time.perf_counter() - began
     if suffix == ".bvh":
         from videopose.core.bvh import BVH_UNITS, write_bvh

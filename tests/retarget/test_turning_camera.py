@@ -1,0 +1,120 @@
+"""Issue 11, a camera that turns about its centre (retarget.camera_motion): the clip carried into the first
+frame's camera is grounded as if the camera stood still; a camera that moves along is refused with a warning
+and gets the lifter's depth. Synthetic and fast."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+from grounding_scene import camera_scene
+from synthetic_motion import walking_motion
+
+from videopose.core.formats import Keypoints2D, Motion3D
+from videopose.retarget.camera_motion import camera_turns, nearest_rotations, turn_departures
+from videopose.retarget.camera_model import PinholeCamera
+from videopose.retarget.pipeline import RetargetOptions, describe_world, retarget_motion
+
+
+def _turns(frames: int, pan_degrees: float = 25.0, tilt_degrees: float = 6.0) -> np.ndarray:
+    """(frames, 3, 3) R_t taking frame t's camera frame to the first frame's: a pan following a walker."""
+    yaw = np.linspace(0.0, pan_degrees, frames)
+    pitch = tilt_degrees * np.sin(np.linspace(0.0, np.pi, frames))
+    return Rotation.from_euler("yx", np.c_[yaw, -pitch], degrees=True).as_matrix()
+
+
+def _seen_turning(motion: Motion3D, keypoints: Keypoints2D, camera: PinholeCamera,
+                  turns: np.ndarray) -> tuple[Motion3D, Keypoints2D]:
+    """The same clip filmed by a camera turned by R_t in frame t: each point's pixels through K R_t^T K^-1, the
+    lifted camera-frame joints through R_t^T; the keypoints carry the background's homographies K R_t K^-1."""
+    intrinsics = camera.intrinsics_matrix()
+    inverse = np.linalg.inv(intrinsics)
+    to_frame = intrinsics @ np.transpose(turns, (0, 2, 1)) @ inverse
+
+    def carried(points):
+        homogeneous = np.concatenate([points, np.ones(points.shape[:-1] + (1,))], axis=-1)
+        projected = np.einsum("fij,fkj->fki", to_frame, homogeneous)
+        return (projected[..., :2] / projected[..., 2:]).astype(np.float32)
+
+    homographies = intrinsics @ turns @ inverse
+    turned_keypoints = Keypoints2D(**{**keypoints.__dict__, "keypoints": carried(keypoints.keypoints),
+                                      "source_keypoints": carried(keypoints.source_keypoints),
+                                      "extras": {"background_homographies": homographies / homographies[:, 2:, 2:]}})
+    inverse_turns = np.transpose(turns, (0, 2, 1))
+    turned_motion = Motion3D(np.einsum("fij,fkj->fki", inverse_turns, motion.joints_3d).astype(np.float32), motion.fps,
+                             trajectory=np.einsum("fij,fj->fi", inverse_turns, motion.trajectory).astype(np.float32))
+    return turned_motion, turned_keypoints
+
+
+def test_a_turn_is_told_from_a_camera_that_moves_along() -> None:
+    camera = PinholeCamera.from_frame(1920, 1080, 60.0)
+    intrinsics = camera.intrinsics_matrix()
+    turns = _turns(30)
+    homographies = intrinsics @ turns @ np.linalg.inv(intrinsics)
+    found, why = camera_turns(homographies, camera)
+    assert found is not None and why == "" and np.allclose(found, turns, atol=1e-6)
+    # Seen with a 20 % wrong focal length it is still a turn (the check allows for it), close to the true one.
+    wrong = PinholeCamera.from_frame(1920, 1080, 70.0)
+    found, _ = camera_turns(homographies, wrong)
+    assert found is not None
+    assert np.degrees(Rotation.from_matrix(found[-1] @ turns[-1].T).magnitude()) < 1.0
+    assert turn_departures(homographies, wrong.focal_px, wrong.center_px)[-1] > 0.01  # not a rotation as it is
+    # A camera walking sideways past a wall 4 m away: the wall's homography K (R - t n^T / d) K^-1 is no turn.
+    sideways = np.linspace(0.0, 0.8, 30)
+    moving = np.stack([intrinsics @ (np.eye(3) - np.outer([x, 0.0, 0.0], [0.0, 0.0, 1.0]) / 4.0) @ np.linalg.inv(intrinsics)
+                       for x in sideways])
+    refused, why = camera_turns(moving, camera)
+    assert refused is None and "moves along" in why
+    lost = homographies.copy()
+    lost[20:] = np.nan
+    refused, why = camera_turns(lost, camera)
+    assert refused is None and "from frame 20" in why
+    assert np.allclose(nearest_rotations(turns * 1.0), turns)
+
+
+def test_a_walk_filmed_by_a_panning_camera_is_grounded_as_by_a_still_one() -> None:
+    """A walk across the view, the camera panning 25 degrees after it and tilting 6: carried into the first
+    frame's camera, the floor, contacts and root path are those of the still camera (they were placed along a
+    floor that turned with the camera: the root path off by metres)."""
+    world, _ = walking_motion(90)
+    motion, keypoints, truth = camera_scene(world, noise_px=0.3, seed=5)
+    options = RetargetOptions(height=truth["height"], fov=60.0)
+    still = retarget_motion(motion, options, keypoints=keypoints)
+    turns = _turns(motion.num_frames)
+    turned_motion, turned_keypoints = _seen_turning(motion, keypoints, truth["camera"], turns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        followed = retarget_motion(turned_motion, options, keypoints=turned_keypoints)
+    assert np.allclose(followed.extras["camera_turns"], turns, atol=1e-5)
+    assert str(followed.extras["grounding"]).startswith("turning camera")
+    assert "turning up to 25 degrees" in describe_world(followed)  # the pan, with the tilt
+    assert np.degrees(np.arccos(np.clip(followed.extras["world_from_camera"][2] @ still.extras["world_from_camera"][2],
+                                        -1, 1))) < 0.2
+    assert np.abs(followed.root_positions - still.root_positions).max() < 0.01
+    assert (np.asarray(followed.contacts) == np.asarray(still.contacts)).mean() > 0.97
+    # As a still camera (no homographies): the turned pictures put the walk elsewhere.
+    plain = Keypoints2D(**{**turned_keypoints.__dict__, "extras": {}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        unfollowed = retarget_motion(turned_motion, options, keypoints=plain)
+    assert np.abs(unfollowed.root_positions - still.root_positions).max() > 0.3
+
+
+def test_a_camera_that_moves_along_falls_back_to_the_lifters_depth_with_a_warning() -> None:
+    world, _ = walking_motion(60)
+    motion, keypoints, truth = camera_scene(world)
+    camera = truth["camera"]
+    intrinsics = camera.intrinsics_matrix()
+    moving = np.stack([intrinsics @ (np.eye(3) - np.outer([x, 0.0, 0.0], [0.0, 0.0, 1.0]) / 4.0) @ np.linalg.inv(intrinsics)
+                       for x in np.linspace(0.0, 0.8, motion.num_frames)])
+    walked = Keypoints2D(**{**keypoints.__dict__, "extras": {"background_homographies": moving}})
+    with pytest.warns(UserWarning, match="the camera moves .*lifter's depth"):
+        animation = retarget_motion(motion, RetargetOptions(height=truth["height"], fov=60.0), keypoints=walked)
+    assert str(animation.extras["grounding"]) == "lifter depth: the camera moves"
+    bad = Keypoints2D(**{**keypoints.__dict__, "extras": {"background_homographies": moving[:5]}})
+    from videopose.core.errors import VideoposeError
+
+    with pytest.raises(VideoposeError, match="background_homographies must be"):
+        retarget_motion(motion, RetargetOptions(height=truth["height"], fov=60.0), keypoints=bad)
