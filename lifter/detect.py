@@ -529,7 +529,7 @@ def detect_video(
         min_tracking_confidence=min_tracking_confidence)
     found = keypoints_from_detections(detections, path, people="one", fill_gap_seconds=fill_gap_seconds,
                                       clean=clean, model_complexity=model_complexity)
-    return with_background(found, path)[0]
+    return with_background(found, path, progress)[0]
 
 
 def detect_people(
@@ -548,10 +548,11 @@ def detect_people(
                                      pipelined=pipelined, max_frames=max_frames)
     found = keypoints_from_detections(detections, path, people="all", fill_gap_seconds=fill_gap_seconds,
                                       clean=clean, model_complexity=model_complexity)
-    return with_background(found, path)
+    return with_background(found, path, progress)
 
 
-def with_background(people: list[Keypoints2D], path: str | os.PathLike) -> list[Keypoints2D]:
+def with_background(people: list[Keypoints2D], path: str | os.PathLike,
+                    progress: ProgressCallback | None = no_progress) -> list[Keypoints2D]:
     """The people's keypoints with what their video's background says (the people left out): its lines
     (``extras["background_lines_px"]``, the scene's verticals), how fast it moves (``extras["background_speed"]``,
     frame diagonals per second: a moving camera) and, where it moves, how (:func:`with_background_homographies`),
@@ -562,19 +563,23 @@ def with_background(people: list[Keypoints2D], path: str | os.PathLike) -> list[
     people = [type(person)(**{**person.__dict__, "extras": {**person.extras, "background_speed": speed}})
               for person in people]
     if speed > MOVING_CAMERA_SPEED:
-        return with_background_homographies(people, path)
+        return with_background_homographies(people, path, progress)
     return with_background_lines(people, background_lines(path, people))
 
 
-def with_background_homographies(people: list[Keypoints2D], path: str | os.PathLike) -> list[Keypoints2D]:
+def with_background_homographies(people: list[Keypoints2D], path: str | os.PathLike,
+                                 progress: ProgressCallback | None = no_progress) -> list[Keypoints2D]:
     """The people's keypoints with how their moving camera's picture moves: ``extras["background_homographies"]``
     ((frames, 3, 3), frame t's pixels -> the first frame's) and ``extras["background_tracked"]`` ((frames,) the
     share of tracked background corners each frame's homography explains), from the background outside the
     first person's box (``videopose.lifter.camera.background_homographies``); and the lines of the first frame's
-    view of the background (``extras["background_lines_px"]``, the frames carried into it)."""
+    view of the background (``extras["background_lines_px"]``, the frames carried into it). ``progress``: per
+    frame ("following the camera"; it may raise Cancelled)."""
     from videopose.lifter.camera import background_homographies
 
-    homographies, tracked = background_homographies(path, people[0])
+    report = progress or no_progress
+    homographies, tracked = background_homographies(
+        path, people[0], progress=lambda done, total: report(done, total, "following the camera"))
     people = [type(person)(**{**person.__dict__, "extras": {**person.extras, "background_homographies": homographies,
                                                             "background_tracked": tracked}}) for person in people]
     return with_background_lines(people, background_lines(path, people, homographies))

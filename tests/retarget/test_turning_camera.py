@@ -118,3 +118,54 @@ def test_a_camera_that_moves_along_falls_back_to_the_lifters_depth_with_a_warnin
 
     with pytest.raises(VideoposeError, match="background_homographies must be"):
         retarget_motion(motion, RetargetOptions(height=truth["height"], fov=60.0), keypoints=bad)
+
+
+@pytest.mark.slow
+def test_a_real_walk_seen_by_a_turning_camera_is_grounded_as_the_still_one(shared_dir, tmp_path) -> None:
+    """pose2sim cam01 resampled as seen by a camera at its centre that pans 8 degrees and tilts 3 and back
+    (focal length x1.25): detected, lifted and retargeted as a user's clip would be, it is grounded in the first
+    frame's camera and agrees with the still video's result (before: the moving background fell back to the
+    lifter's depth, up axis 10.6 degrees off, no contacts)."""
+    import cv2
+
+    from videopose.lifter.checkpoint import load_checkpoint, resolve_checkpoint
+    from videopose.lifter.detect import detect_video
+    from videopose.lifter.infer import lift_keypoints
+    from videopose.lifter.video import iter_frames_with_times
+
+    source = shared_dir / "videos" / "pose2sim_single" / "cam01.mp4"
+    still_camera = PinholeCamera.from_frame(1088, 1920, 67.0)  # the calibrated cameras' diagonal field of view
+    turned_camera = PinholeCamera(1.25 * still_camera.focal_px, still_camera.center_px, 1088, 1920)
+    frames = 100
+    phase = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, frames))
+    turns = Rotation.from_euler("yx", np.c_[8.0 * (phase - 0.5), -3.0 * np.sin(np.linspace(0.0, np.pi, frames))],
+                                degrees=True).as_matrix()  # turned frame t -> the still camera
+    maps = still_camera.intrinsics_matrix() @ turns @ np.linalg.inv(turned_camera.intrinsics_matrix())
+    video = tmp_path / "cam01_turning.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 60.0, (1088, 1920))
+    for index, (frame, _) in enumerate(iter_frames_with_times(source, rgb=False, max_frames=frames)):
+        writer.write(cv2.warpPerspective(frame, maps[index], (1088, 1920), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR))
+    writer.release()
+    checkpoint = load_checkpoint(resolve_checkpoint(None))
+
+    def grounded(path, fov):
+        keypoints = detect_video(path)
+        motion = lift_keypoints(keypoints, checkpoint, device="cpu")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return keypoints, retarget_motion(motion, RetargetOptions(height=1.61, fov=fov), keypoints=keypoints)
+
+    keypoints, followed = grounded(video, turned_camera.diagonal_fov_degrees)
+    assert "background_homographies" in keypoints.extras and float(keypoints.extras["background_speed"]) > 0.02
+    _, still = grounded(source, 67.0)
+    assert str(followed.extras["grounding"]).startswith("turning camera")
+    true_turns = turns[0].T @ turns
+    errors = Rotation.from_matrix(followed.extras["camera_turns"] @ np.transpose(true_turns, (0, 2, 1))).magnitude()
+    assert np.degrees(errors.max()) < 1.5
+    # The up axis: the still run's, seen from the turned view's first frame (2.0 degrees apart on this clip).
+    still_up = turns[0].T @ still.extras["world_from_camera"][2]
+    assert np.degrees(np.arccos(np.clip(followed.extras["world_from_camera"][2] @ still_up, -1, 1))) < 3.0
+    assert float(followed.extras["camera_position"][2]) == pytest.approx(float(still.extras["camera_position"][2]), abs=0.1)
+    distance = [np.linalg.norm(a.root_positions[-1, :2] - a.root_positions[0, :2]) for a in (followed, still)]
+    assert distance[0] == pytest.approx(distance[1], rel=0.12)
+    assert (np.asarray(followed.contacts) == np.asarray(still.contacts)).mean() > 0.8  # 0.85: detected apart
