@@ -72,7 +72,8 @@ def run_video_to_fbx(video: Path, output: Path, preset: str, settings: RetargetO
                      python: str | None = None, device: str = "auto") -> None:
     """``videopose run VIDEO -o OUT.fbx`` in a subprocess (detection and lifting stay out of this process)."""
     command = run_command(python or sys.executable, video, output, settings.rig, settings.smooth,
-                          settings.foot_lock, device, fbx_preset=preset, overwrite=True)
+                          settings.foot_lock, device, fbx_preset=preset, overwrite=True, height=settings.height,
+                          fov=settings.fov)
     completed = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
     if completed.returncode != 0:

@@ -54,12 +54,18 @@ def parse_progress_line(line: str) -> ProgressEvent | None:
 
 def run_command(python: str, video: str | os.PathLike, output: str | os.PathLike, rig: str | None = None,
                 smooth: float | None = None, foot_lock: bool = True, device: str = "auto",
-                fbx_preset: str | None = None, overwrite: bool = True) -> list[str]:
-    """The ``videopose run`` command line the add-on starts for one video."""
+                fbx_preset: str | None = None, overwrite: bool = True, height: float | None = None,
+                fov: float | None = None) -> list[str]:
+    """The ``videopose run`` command line the add-on starts for one video (``height`` metres, ``fov`` the
+    diagonal field of view in degrees: None keeps the run's defaults)."""
     command = [python, "-m", "videopose", "run", str(video), "-o", str(output), "--progress-json",
                "--device", device]
     if rig:
         command += ["--rig", rig]
+    if height is not None:
+        command += ["--height", f"{height:g}"]
+    if fov is not None:
+        command += ["--fov", f"{fov:g}"]
     if smooth is not None:
         command += ["--smooth", f"{smooth:g}"]
     if not foot_lock:

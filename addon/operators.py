@@ -219,15 +219,15 @@ class VIDEOPOSE_OT_run_video(_PolledJob, bpy.types.Operator, ImportHelper):
         self._temp = jobs.TempFolder()
         self._output = self._temp.path / f"{clip_name(video)}.npz"
         self._video, self._fraction, self._stage = video, 0.0, "start"
-        rig = None if self._target is not None else settings.retarget_settings().rig
-        smooth = settings.retarget_settings().smooth
+        chosen = settings.retarget_settings()
+        rig = None if self._target is not None else chosen.rig
         try:
             if prefs.in_process and not self.python_executable and in_process_possible():
-                self._job = jobs.ThreadRun(self._in_process_work(video, rig, smooth, settings)).start()
+                self._job = jobs.ThreadRun(self._in_process_work(video, rig, chosen, settings)).start()
             else:
                 python = self.python_executable or prefs.python_executable
-                command = jobs.run_command(python, video, self._output, rig, smooth, settings.foot_lock,
-                                           settings.device, overwrite=True)
+                command = jobs.run_command(python, video, self._output, rig, chosen.smooth, settings.foot_lock,
+                                           settings.device, overwrite=True, height=chosen.height, fov=chosen.fov)
                 self._job = jobs.BackgroundRun(command, cwd=self._temp.path).start()
         except Exception as error:
             self._temp.remove()
@@ -235,14 +235,16 @@ class VIDEOPOSE_OT_run_video(_PolledJob, bpy.types.Operator, ImportHelper):
             return "CANCELLED"
         return "RUNNING"
 
-    def _in_process_work(self, video, rig, smooth, settings):
+    def _in_process_work(self, video, rig, chosen, settings):
         output, device, foot_lock = self._output, settings.device, settings.foot_lock
+        smooth, height, fov = chosen.smooth, chosen.height, chosen.fov  # read here, on Blender's thread
 
         def work(progress, set_stage):  # on the worker thread: no bpy here
             from videopose.pipeline import RunOptions, run_pipeline
             from videopose.retarget.pipeline import RetargetOptions
 
-            options = RunOptions(retarget=RetargetOptions.chosen(rig, smooth, foot_lock), device=device, overwrite=True)
+            options = RunOptions(retarget=RetargetOptions.chosen(rig, smooth, foot_lock, height, fov), device=device,
+                                 overwrite=True)
             run_pipeline(video, output, options, progress=progress, on_stage=set_stage)
 
         return work

@@ -46,10 +46,15 @@ def test_progress_lines_parse_and_log_lines_do_not():
 
 
 def test_run_command_carries_the_panel_options():
-    command = jobs.run_command("/py", "v.mp4", "o.npz", rig="mixamo", smooth=0.5, foot_lock=False, device="cpu")
+    command = jobs.run_command("/py", "v.mp4", "o.npz", rig="mixamo", smooth=0.5, foot_lock=False, device="cpu",
+                               height=1.61, fov=67.0)
     assert command[:6] == ["/py", "-m", "videopose", "run", "v.mp4", "-o"] and "--progress-json" in command
     assert command[command.index("--rig") + 1] == "mixamo" and "--no-foot-lock" in command
     assert command[command.index("--smooth") + 1] == "0.5" and command[command.index("--device") + 1] == "cpu"
+    # The panel's performer height and camera field of view reach the run (they were left out).
+    assert command[command.index("--height") + 1] == "1.61" and command[command.index("--fov") + 1] == "67"
+    default = jobs.run_command("/py", "v.mp4", "o.npz")
+    assert "--height" not in default and "--fov" not in default
 
 
 def test_background_run_reports_failure_and_cancels(tmp_path):
@@ -338,3 +343,21 @@ def test_quitting_with_a_running_job_stops_it_without_errors(tmp_path):
     status = Path(f"/proc/{int((tmp_path / 'pid').read_text())}/status")
     alive = status.exists() and "\tZ" not in status.read_text().split("State:", 1)[1].split("\n", 1)[0]
     assert not alive, "the background job outlived Blender"
+
+
+def test_batch_video_runs_carry_the_performer_height_and_field_of_view(monkeypatch, tmp_path):
+    """The batch's videos are run with the panel's height and field of view (they ran at the defaults)."""
+    from videopose.addon import batch
+    from videopose.retarget.pipeline import RetargetOptions
+
+    commands = []
+
+    def fake_run(command, **_):
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(batch.subprocess, "run", fake_run)
+    batch.run_video_to_fbx(tmp_path / "v.mp4", tmp_path / "v.fbx", "unity", RetargetOptions.chosen(height=1.55, fov=62.0),
+                           python="/py")
+    command = commands[0]
+    assert command[command.index("--height") + 1] == "1.55" and command[command.index("--fov") + 1] == "62"
