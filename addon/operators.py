@@ -280,13 +280,20 @@ class VIDEOPOSE_OT_run_video(_PolledJob, bpy.types.Operator, ImportHelper):
                 else:
                     result = apply_to_armature(context, animation, self._target,
                                                context.scene.videopose.bone_map_spec(), name)
+                camera = None
+                if context.scene.videopose.video_camera:
+                    from .video_camera import add_video_camera
+
+                    camera = add_video_camera(context, animation, f"{result.armature.name} camera", self._video,
+                                              result.frame_start)
         except Exception as error:
             self.report({"ERROR"}, f"VideoPose: {_error_text(error)}")
             return "CANCELLED"
         from videopose.retarget.pipeline import describe_world
 
-        self.report({"INFO"}, f"VideoPose: imported {result.action.name} ({animation.num_frames} frames); "
-                              f"world: {describe_world(animation)}")
+        self.report({"INFO"}, f"VideoPose: imported {result.action.name} ({animation.num_frames} frames)"
+                              + (f" and its video camera {camera.name}" if camera is not None else "")
+                              + f"; world: {describe_world(animation)}")
         return "FINISHED"
 
     def cancel_job(self, context) -> None:

@@ -33,6 +33,7 @@ class VIDEOPOSE_PT_main(bpy.types.Panel):
         column.prop(settings, "foot_lock")
         column.prop(settings, "performer_height")
         column.prop(settings, "field_of_view")
+        column.prop(settings, "video_camera")
         column.prop(settings, "device")
 
         column = layout.column(align=True)

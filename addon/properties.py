@@ -58,6 +58,10 @@ class VIDEOPOSE_PG_settings(bpy.types.PropertyGroup):
         name="Camera FOV", min=0.0, max=170.0, default=0.0,
         description="The video camera's diagonal field of view in degrees (0 = from the background's lines "
                     "where a room is seen, else 70: a phone or webcam)")
+    video_camera: bpy.props.BoolProperty(
+        name="Video camera", default=True,
+        description="With a video: add its camera (where it stood, its lens, turning with it) with the video behind "
+                    "it, as the scene's camera")
     device: bpy.props.EnumProperty(name="Device", items=[("auto", "Auto", ""), ("cpu", "CPU", ""), ("cuda", "CUDA", "")])
     fbx_preset: bpy.props.EnumProperty(name="FBX preset", items=[(n, n.capitalize(), "") for n in FBX_PRESETS])
     batch_input: bpy.props.StringProperty(name="Input folder", subtype="DIR_PATH")

@@ -1,8 +1,9 @@
 """Snapshot and restore of what the add-on touches, so a failed or cancelled job leaves the scene as it was.
 
 Blender's undo covers a *finished* operator; an operator that fails half-way returns ``CANCELLED``
-and pushes no undo step, so it must roll back its own changes: the new objects, armatures and
-actions, object actions it replaced, selection, active object, frame range and frame rate.
+and pushes no undo step, so it must roll back its own changes: the new objects, armatures, actions, cameras
+and movie clips, object actions it replaced, selection, active object, frame range and frame rate, the scene's
+camera and render size.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Iterator
 
 import bpy
 
-_COLLECTIONS = ("objects", "armatures", "actions")
+_COLLECTIONS = ("objects", "armatures", "actions", "cameras", "movieclips")
 
 
 @dataclass
@@ -24,6 +25,8 @@ class SceneState:
     active_name: str | None
     selected_names: tuple[str, ...]
     data_pointers: dict[str, set[int]] = field(default_factory=dict)
+    camera_name: str | None = None  # the scene's camera and render size (the video camera sets them)
+    resolution: tuple[int, int] = (1920, 1080)
     object_actions: dict[str, tuple[object, object]] = field(default_factory=dict)
 
     @classmethod
@@ -37,6 +40,8 @@ class SceneState:
             active_name=active.name if active is not None else None,
             selected_names=tuple(obj.name for obj in context.selected_objects),
             data_pointers={name: {block.as_pointer() for block in getattr(bpy.data, name)} for name in _COLLECTIONS},
+            camera_name=scene.camera.name if scene.camera is not None else None,
+            resolution=(scene.render.resolution_x, scene.render.resolution_y),
             object_actions={
                 obj.name: (obj.animation_data.action, obj.animation_data.action_slot)
                 for obj in bpy.data.objects if obj.animation_data is not None
@@ -44,7 +49,7 @@ class SceneState:
         )
 
     def remove_new_data(self) -> None:
-        """Delete every object, armature and action created since the snapshot (objects first)."""
+        """Delete every object, armature, action, camera and movie clip created since the snapshot (objects first)."""
         for name in _COLLECTIONS:
             collection = getattr(bpy.data, name)
             for block in [b for b in collection if b.as_pointer() not in self.data_pointers[name]]:
@@ -60,6 +65,8 @@ class SceneState:
                 if slot is not None:
                     obj.animation_data.action_slot = slot
         scene.render.fps, scene.render.fps_base = self.frame_rate
+        scene.render.resolution_x, scene.render.resolution_y = self.resolution
+        scene.camera = bpy.data.objects.get(self.camera_name) if self.camera_name else None
         scene.frame_start, scene.frame_end = self.frame_range[:2]
         scene.frame_set(self.frame_range[2])
         view_layer = context.view_layer

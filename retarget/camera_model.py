@@ -92,3 +92,44 @@ class PinholeCamera:
     def intrinsics_matrix(self) -> np.ndarray:
         """(3, 3) K = [[f, 0, cx], [0, f, cy], [0, 0, 1]] (pixels)."""
         return np.array([[self.focal_px, 0, self.center_px[0]], [0, self.focal_px, self.center_px[1]], [0, 0, 1.0]])
+
+
+@dataclass(frozen=True)
+class VideoCamera:
+    """The video camera in an animation's world, to film the figure as the video did (the add-on's camera).
+
+    position: (3,) metres, world (Z up, floor z = 0); world_from_camera: (frames, 3, 3) each frame's rotation
+    camera frame (x right, y down, z forward) -> world (the same in every frame for a static camera);
+    focal_px, width, height: the pinhole of :class:`PinholeCamera` (principal point in the middle)."""
+
+    position: np.ndarray
+    world_from_camera: np.ndarray
+    focal_px: float
+    width: int
+    height: int
+
+    @classmethod
+    def of(cls, animation) -> "VideoCamera | None":
+        """The camera a grounded animation (``retarget_motion`` with keypoints) was placed in, turning with
+        ``extras["camera_turns"]`` where the camera turned; None where it was not grounded in one."""
+        extras = animation.extras
+        needed = ("camera_position", "world_from_camera", "camera_focal_px", "camera_frame_px")
+        if not all(key in extras for key in needed):
+            return None
+        rotation = np.asarray(extras["world_from_camera"], dtype=np.float64)
+        frames = animation.num_frames
+        if "camera_turns" in extras:
+            rotations = rotation @ np.asarray(extras["camera_turns"], dtype=np.float64)
+        else:
+            rotations = np.broadcast_to(rotation, (frames, 3, 3)).copy()
+        width, height = (int(value) for value in np.asarray(extras["camera_frame_px"]))
+        return cls(np.asarray(extras["camera_position"], dtype=np.float64), rotations,
+                   float(extras["camera_focal_px"]), width, height)
+
+    def project(self, points_world: np.ndarray) -> np.ndarray:
+        """(frames, ..., 3) world metres -> (frames, ..., 2) pixels in each frame's picture."""
+        points = np.asarray(points_world, dtype=np.float64) - self.position
+        rotations = self.world_from_camera.reshape((len(self.world_from_camera),) + (1,) * (points.ndim - 2) + (3, 3))
+        in_camera = np.einsum("...ji,...j->...i", rotations, points)  # R^T (p - c)
+        camera = PinholeCamera(self.focal_px, (self.width / 2.0, self.height / 2.0), self.width, self.height)
+        return camera.project(in_camera)

@@ -529,7 +529,8 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     metres): ``heel_contacts`` (the same) and ``toe_contacts`` (frames, 2) bool (the toe planted, also while
     the heel rises); ``camera_position`` (3,) metres in the world (its z: the camera's height over the
     floor); ``root_camera`` (frames, 3) the root path in the camera frame; ``camera_focal_px`` and
-    ``camera_focal_source`` (where it came from: :attr:`PinholeCamera.focal_source`);
+    ``camera_focal_source`` (where it came from: :attr:`PinholeCamera.focal_source`); ``camera_frame_px`` (2,)
+    the frame's width and height;
     ``height_scale`` (the lifter's metres -> the performer's); ``ankle_height_m``; ``reprojection_error_m``
     (frames,); ``grounding`` (what was used). Where no foot is ever planted, warns and returns
     :func:`solve_animation`'s lifter-depth result (``grounding`` says so).
@@ -719,6 +720,7 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         "camera_position": origin,
         "root_camera": (root - origin) @ world_from_camera,  # the root path back in the camera frame
         "camera_focal_px": np.array(camera.focal_px),
+        "camera_frame_px": np.array([camera.width, camera.height]),  # the video's frame size, pixels
         "camera_focal_source": np.array(camera.focal_source),
         "height_scale": np.array(scale),
         "ankle_height_m": np.array(level),

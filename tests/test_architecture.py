@@ -16,7 +16,8 @@ PACKAGE_FOLDERS = {"videopose": "videopose", "lifter": "videopose.lifter", "reta
                    "addon": "videopose.addon"}
 
 # The Blender library: bpy work without UI, which the pipeline and the CLI call. The rest of addon/ is its UI.
-BLENDER_LIBRARY = {"armature", "fbx", "headless", "posemath", "rigmap", "scene_io", "scene_state", "sources"}
+BLENDER_LIBRARY = {"armature", "fbx", "headless", "posemath", "rigmap", "scene_io", "scene_state", "sources",
+                   "video_camera"}
 
 # Layer -> the layers it may import (its own included). Ground: core; middle: lifter, retarget (which do
 # not know each other), then preview and the Blender library; roof: the pipeline, then the CLI and the UI.

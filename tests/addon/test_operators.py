@@ -254,6 +254,14 @@ results["run_ok_added"] = sorted(set(after["objects"]) - set(initial["objects"])
 results["run_ok_frames"] = after["frames"]
 results["temp_folders"] = [json.loads(line)["cwd"] for line in log.read_text().splitlines()]
 
+# A grounded clip (the run placed it in its camera): the video's camera comes with it, the scene's camera.
+os.environ["FAKE_ANIMATION"] = str(folder / "grounded.npz")
+before_grounded = snapshot()
+results["run_grounded"] = call(bpy.ops.videopose.run_video, filepath=str(folder / "dance.mp4"), python_executable=python)
+results["run_grounded_added"] = sorted(set(snapshot()["objects"]) - set(before_grounded["objects"]))
+results["run_grounded_camera"] = bpy.context.scene.camera.name
+os.environ["FAKE_ANIMATION"] = str(folder / "clip.npz")
+
 bpy.ops.ed.undo_push(message="before import")
 results["import_ok"] = call(bpy.ops.videopose.import_motion, filepath=str(folder / "clip.npz"))
 results["undo_options"] = [sorted(getattr(bpy.types, name).bl_options)
@@ -265,10 +273,23 @@ emit(results)
 """
 
 
+def _grounded_animation():
+    """A walk grounded in its camera (retarget_motion with its 2D keypoints), as ``videopose run`` writes one."""
+    sys.path.insert(0, str(HERE.parent / "helpers"))
+    from grounding_scene import camera_scene
+    from synthetic_motion import walking_motion
+
+    from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+
+    motion, keypoints, truth = camera_scene(walking_motion(40)[0])
+    return retarget_motion(motion, RetargetOptions(height=truth["height"], fov=60.0), keypoints=keypoints)
+
+
 @pytest.fixture(scope="module")
 def blender(tmp_path_factory):
     folder = tmp_path_factory.mktemp("operators")
     smooth_animation(60, 25.0, seed=2).save(folder / "clip.npz")
+    _grounded_animation().save(folder / "grounded.npz")
     (folder / "corrupt.npz").write_bytes(b"PK\x03\x04 not really a zip")
     (folder / "dance.mp4").write_bytes(b"\x00" * 64)
     _fake_python(folder)
@@ -302,6 +323,9 @@ def test_run_video_failure_or_kill_adds_nothing_and_cleans_up(blender):
 def test_run_video_and_import_add_an_armature_and_export_writes_fbx(blender):
     assert blender["run_ok"] == ["FINISHED"] and blender["run_ok_added"] == ["dance"]
     assert blender["run_ok_frames"] == [1, 60, 25]
+    # Grounded: the armature and the video's camera (the fake video cannot be its background: left out).
+    assert blender["run_grounded"] == ["FINISHED"] and blender["run_grounded_added"] == ["dance.001", "dance.001 camera"]
+    assert blender["run_grounded_camera"] == "dance.001 camera"
     assert blender["import_ok"] == ["FINISHED"] and blender["export_ok"] == ["FINISHED"]
     # Blender pushes an undo step for a finished operator with UNDO (undo itself needs the UI: the
     # bpy module runs in background mode, where Blender keeps no undo stack).
