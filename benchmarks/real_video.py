@@ -840,6 +840,39 @@ def turned_video(source: Path, target: Path, maps: np.ndarray) -> Path:
     return target
 
 
+def overlay_picture(video: Path, animation: Animation, path: Path, frames=(0, 50, 99), scale: float = 0.3) -> bool:
+    """The animation drawn over its video through its own camera (``VideoCamera``, turning where it turned):
+    the skeleton in red and the floor around its start as yellow dots, at ``frames``, side by side. False
+    (nothing written) where the animation was not grounded in a camera."""
+    import cv2
+
+    from videopose.lifter.video import iter_frames_at
+    from videopose.retarget.camera_model import VideoCamera
+
+    camera = VideoCamera.of(animation)
+    if camera is None:
+        return False
+    pixels = camera.project(animation.world_positions())
+    grid = np.stack(np.meshgrid(np.linspace(-2, 2, 9), np.linspace(-2, 2, 9)), axis=-1).reshape(-1, 2)
+    floor = np.c_[grid, np.zeros(len(grid))] + animation.root_positions[0] * [1.0, 1.0, 0.0]
+    floor_pixels = camera.project(np.broadcast_to(floor, (animation.num_frames,) + floor.shape))
+    pictures = []
+    for index, frame in iter_frames_at(video, [f for f in frames if f < animation.num_frames]):
+        for point in floor_pixels[index]:
+            if np.isfinite(point).all():
+                cv2.circle(frame, tuple(int(v) for v in point), 6, (0, 255, 255), -1)
+        for joint, parent in enumerate(animation.skeleton.parents):
+            if parent >= 0 and np.isfinite(pixels[index, [joint, parent]]).all():
+                cv2.line(frame, tuple(int(v) for v in pixels[index, joint]), tuple(int(v) for v in pixels[index, parent]),
+                         (0, 0, 255), 6)
+        pictures.append(cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+    if pictures:
+        with atomic_output(path) as temporary:  # (the temporary name ends in .png too)
+            if not cv2.imwrite(str(temporary), np.hstack(pictures)):
+                raise VideoposeError(f"could not write {path}")
+    return bool(pictures)
+
+
 # ------------------------------------------------------------------------------------------------ report
 _TABLE = (
     ("P-MPJPE (mm)", "p_mpjpe_mm", "{:.0f}"),
@@ -947,6 +980,8 @@ def render_markdown(results: dict, json_name: str) -> str:
                                                                   for c in turning) + " |")
             lines.append("| grounding | " + " | ".join(turning[c]["grounding"] for c in turning) + " |")
             lines.append("")
+            if run.get("turning_overlay"):
+                lines += [f"![the first turned camera's animation over its video]({run['turning_overlay']})", ""]
         if "squats" in run:
             squats = run["squats"]
             backward = squats["squat_lean_backward_deg"]
@@ -1062,6 +1097,9 @@ def main() -> int:
                     Rotation.from_matrix(np.asarray(found) @ np.transpose(true_turns, (0, 2, 1))).as_rotvec(), axis=1))))
                 scores["grounding"] = str(animation.extras.get("grounding", "?"))
                 run["turning"][name] = scores
+                overlay = args.out.parent / f"real_video_turning_{args.label}.png"
+                if name == cameras[0] and overlay_picture(video, animation, overlay):
+                    run["turning_overlay"] = overlay.name
         print("videopose run squats ...", flush=True)
         animation_path, motion_path, keypoints_path = videopose_run(SQUATS, folder, extra_args)
         run["squats"] = score_squats(Animation.load(animation_path), Motion3D.load(motion_path),
