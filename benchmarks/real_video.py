@@ -966,6 +966,8 @@ def render_markdown(results: dict, json_name: str) -> str:
         lines.append("| right foot recall | " + " | ".join(f"{cameras[c]['contact_recall_per_foot'][1]:.0%}"
                                                           for c in cameras) + " |")
         lines.append("")
+        if run.get("overlay"):
+            lines += [f"![the first camera's animation over its video, through its camera]({run['overlay']})", ""]
         if run.get("turning"):
             turning = run["turning"]
             lines += [f"Turning camera (each video seen by a camera turning about its centre: pan "
@@ -1079,6 +1081,9 @@ def main() -> int:
                                   Motion3D.load(motion_path))
             curves[name] = scores.pop("_curves")
             run["cameras"][name] = scores
+            overlay = args.out.parent / f"real_video_overlay_{args.label}.png"
+            if name == cameras[0] and overlay_picture(POSE2SIM / f"{name}.mp4", Animation.load(animation_path), overlay):
+                run["overlay"] = overlay.name
         if args.turning:
             run["turning"] = {}
             for name in cameras:
