@@ -104,7 +104,8 @@ DEFINITIONS = {
     "contact_precision": "share of the animation's contact frames that are reference stance frames",
     "turning": "--turning: each camera's video resampled as seen by a camera at its centre that turns (pan -4 to +4 "
                "degrees easing in and out, tilt 0 -> 3 -> 0 degrees, focal length x1.25, principal point in the middle), "
-               "run with that view's true field of view and scored against its first frame's camera as above; "
+               "run as a user's clip (the label's videopose args, no field of view: the one found is reported against "
+               "the true one) and scored against its first frame's camera as above; "
                "'camera turn error': the largest angle between the found camera_turns and the true ones",
     "contact_recall_heel_or_toe": "the same two with the heel or the toe planted (extra_heel_contacts | "
                                   "extra_toe_contacts of a grounded animation): the reference's stance also holds "
@@ -847,8 +848,11 @@ def overlay_picture(video: Path, animation: Animation, path: Path, frames=(0, 50
     import cv2
 
     from videopose.lifter.video import iter_frames_at
-    from videopose.retarget.camera_model import VideoCamera
 
+    try:
+        from videopose.retarget.camera_model import VideoCamera
+    except ImportError:  # code measured with --git-rev from before it
+        return False
     camera = VideoCamera.of(animation)
     if camera is None:
         return False
@@ -972,7 +976,7 @@ def render_markdown(results: dict, json_name: str) -> str:
             turning = run["turning"]
             lines += [f"Turning camera (each video seen by a camera turning about its centre: pan "
                       f"{TURN_PAN_DEGREES:.0f} deg, tilt {TURN_TILT_DEGREES:.0f} deg and back, focal length x"
-                      f"{TURN_FOCAL_FACTOR:g}; run with its true field of view):", "",
+                      f"{TURN_FOCAL_FACTOR:g}; run as a user's clip, `{run['videopose_args'] or '(no args)'}`):", "",
                       "| metric | " + " | ".join(turning) + " |", "| --- |" + " ---: |" * len(turning)]
             for title, key, template in _TABLE:
                 if key in ("p_mpjpe_mm", "p_mpjpe_average_pose_mm", "animation_p_mpjpe_mm", "animation_p_mpjpe_legs_mm"):
@@ -980,6 +984,10 @@ def render_markdown(results: dict, json_name: str) -> str:
                 lines.append(f"| {title} | " + " | ".join(_format(template, turning[c].get(key)) for c in turning) + " |")
             lines.append("| camera turn error (deg) | " + " | ".join(_format("{:.2f}", turning[c].get("turn_error_deg"))
                                                                   for c in turning) + " |")
+            lines.append("| focal length found / true (px) | " + " | ".join(
+                f"{_format('{:.0f}', turning[c].get('focal_px'))} / {_format('{:.0f}', turning[c].get('focal_true_px'))}"
+                for c in turning) + " |")
+            lines.append("| focal length from | " + " | ".join(turning[c].get("focal_source", "?") for c in turning) + " |")
             lines.append("| grounding | " + " | ".join(turning[c]["grounding"] for c in turning) + " |")
             lines.append("")
             if run.get("turning_overlay"):
@@ -1090,9 +1098,8 @@ def main() -> int:
                 camera = reference["cameras"][name]
                 maps, turns, first = turning_view(camera, len(reference["h36m"]))
                 video = turned_video(POSE2SIM / f"{name}.mp4", folder / f"{name}_turning.mp4", maps)
-                fov = float(np.degrees(2 * np.arctan(np.hypot(camera.width, camera.height) / 2 / first.intrinsics[0, 0])))
-                print(f"videopose run {name} turning (field of view {fov:.1f} deg) ...", flush=True)
-                animation_path, motion_path, _ = videopose_run(video, folder, [*extra_args, "--fov", f"{fov:.3f}"])
+                print(f"videopose run {name} turning ...", flush=True)
+                animation_path, motion_path, _ = videopose_run(video, folder, extra_args)
                 animation = Animation.load(animation_path)
                 scores = score_camera(reference, first, animation, Motion3D.load(motion_path))
                 scores.pop("_curves")
@@ -1101,6 +1108,9 @@ def main() -> int:
                 scores["turn_error_deg"] = None if found is None else float(np.degrees(np.max(np.linalg.norm(
                     Rotation.from_matrix(np.asarray(found) @ np.transpose(true_turns, (0, 2, 1))).as_rotvec(), axis=1))))
                 scores["grounding"] = str(animation.extras.get("grounding", "?"))
+                scores["focal_px"] = float(animation.extras["camera_focal_px"]) if "camera_focal_px" in animation.extras else None
+                scores["focal_true_px"] = float(first.intrinsics[0, 0])
+                scores["focal_source"] = str(animation.extras.get("camera_focal_source", "?"))
                 run["turning"][name] = scores
                 overlay = args.out.parent / f"real_video_turning_{args.label}.png"
                 if name == cameras[0] and overlay_picture(video, animation, overlay):

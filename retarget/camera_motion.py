@@ -126,3 +126,38 @@ def stabilized_motion(motion: Motion3D, rotations: np.ndarray) -> Motion3D:
         trajectory = np.einsum("fij,fj->fi", rotations, np.asarray(motion.trajectory, dtype=np.float64))
     return Motion3D(**{**motion.__dict__, "joints_3d": joints.astype(np.float32),
                        "trajectory": None if trajectory is None else trajectory.astype(np.float32)})
+
+
+# The focal length from the turn itself: only K's true focal length makes every K^-1 H_t K a rotation. The
+# median departure over the frames has a sharp minimum there where the camera turns a few degrees (the
+# benchmark's 8-degree pans: 0.0015-0.003 at the minimum, 0.018-0.024 at x0.8 and x1.25 of it).
+TURN_FOCAL_MIN_DEGREES = 4.0  # a smaller turn pins the focal length too loosely
+TURN_FOCAL_DIP = 3.0  # the departure at x0.8 and x1.25 of the found focal length must be this many times its own
+TURN_FOCAL_FOV_DEGREES = (30.0, 110.0)  # the diagonal fields of view a found focal length may give
+
+
+def turn_focal_px(homographies: np.ndarray, camera: PinholeCamera) -> float | None:
+    """The focal length (pixels) that makes a turning camera's homographies rotations (the median over the
+    frames of :func:`turn_departures` least), searched from x0.5 to x2 of ``camera``'s and refined on a
+    parabola; None where the camera is no turning one (:func:`camera_turns`), turns less than
+    TURN_FOCAL_MIN_DEGREES, the minimum is not sharp (TURN_FOCAL_DIP) or the field of view it gives is outside
+    TURN_FOCAL_FOV_DEGREES. On the benchmark's turned pose2sim videos: 1993 / 2078 / 2073 / 2083 px against the
+    true 2101 / 2093 / 2103 / 2094 (the default 70 degrees: 1573-1576)."""
+    rotations, _ = camera_turns(homographies, camera)
+    if rotations is None or turned_degrees(rotations) < TURN_FOCAL_MIN_DEGREES:
+        return None
+
+    def departure(focal: float) -> float:
+        return float(np.median(turn_departures(homographies, focal, camera.center_px)[1:]))
+
+    focals = np.geomspace(0.5, 2.0, 121) * camera.focal_px
+    values = np.array([departure(focal) for focal in focals])
+    best = int(np.argmin(values))
+    if not 0 < best < len(focals) - 1:
+        return None
+    curve = np.polyfit(np.log(focals[best - 1:best + 2]), values[best - 1:best + 2], 2)
+    found = float(np.exp(-curve[1] / (2 * curve[0]))) if curve[0] > 0 else float(focals[best])
+    if min(departure(found / 1.25), departure(found * 1.25)) < TURN_FOCAL_DIP * departure(found):
+        return None
+    fov = float(np.degrees(2 * np.arctan(np.hypot(camera.width, camera.height) / 2 / found)))
+    return found if TURN_FOCAL_FOV_DEGREES[0] <= fov <= TURN_FOCAL_FOV_DEGREES[1] else None

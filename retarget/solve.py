@@ -43,7 +43,7 @@ from videopose.core.layouts import H36M17
 from videopose.core.progress import ProgressCallback, no_progress
 from videopose.retarget.camera_model import PinholeCamera
 from videopose.retarget.camera_motion import (STILL_DEGREES, camera_turns, keypoints_homographies, stabilized_keypoints,
-                                              stabilized_motion, turned_degrees)
+                                              stabilized_motion, turn_focal_px, turned_degrees)
 from videopose.retarget.scene_vertical import scene_focal_px, scene_up
 from videopose.core.frame_runs import frame_ranges
 from videopose.retarget.contact import ImageContactThresholds, image_contacts
@@ -493,26 +493,32 @@ def keypoints_background_lines(keypoints: Keypoints2D) -> np.ndarray | None:
 
 
 SCENE_FOCAL_SOURCE = "the background's vanishing points"
+TURN_FOCAL_SOURCE = "the camera's turn"
 
 
 def scene_camera(camera: PinholeCamera, keypoints: Keypoints2D, motion: Motion3D) -> PinholeCamera:
     """``camera`` (the default field of view) with the focal length the background's three orthogonal
     vanishing points give (:func:`scene_vertical.scene_focal_px`, the vertical looked for near the lifted
-    body's), where the keypoints hold background lines and they give one; else ``camera`` as it is. The
+    body's), where the keypoints hold background lines and they give one; else, for a camera that turns, the
+    one its turn gives (:func:`camera_motion.turn_focal_px`); else ``camera`` as it is. The
     camera distance scales with the focal length: on pose2sim the default 70 degrees is 6 % short of the
     calibrated focal lengths, these are 0.3-4 % short."""
     from videopose.retarget.root import body_up
 
     lines = keypoints_background_lines(keypoints)
-    if lines is None or motion.layout != "h36m17":
-        return camera
     joints = np.asarray(motion.joints_3d, dtype=np.float64)
     joints = joints - joints[:, [PELVIS]]
     joints = joints[np.isfinite(joints).all(axis=(1, 2))]
-    if not len(joints):
-        return camera
-    focal = scene_focal_px(lines, camera.intrinsics_matrix(), camera.width, camera.height, body_up(joints))
-    return camera if focal is None else camera.with_focal(focal, SCENE_FOCAL_SOURCE)
+    if lines is not None and motion.layout == "h36m17" and len(joints):
+        focal = scene_focal_px(lines, camera.intrinsics_matrix(), camera.width, camera.height, body_up(joints))
+        if focal is not None:
+            return camera.with_focal(focal, SCENE_FOCAL_SOURCE)
+    homographies = keypoints_homographies(keypoints)
+    if homographies is not None:  # a camera that turns: only its true focal length makes the turns rotations
+        focal = turn_focal_px(homographies, camera)
+        if focal is not None:
+            return camera.with_focal(focal, TURN_FOCAL_SOURCE)
+    return camera
 
 
 def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: PinholeCamera | None = None,
