@@ -87,7 +87,7 @@ def camera_turns(homographies: np.ndarray, camera: PinholeCamera) -> tuple[np.nd
         worst = min(worst, float(np.max(turn_departures(homographies, camera.focal_px * factor, camera.center_px))))
     if worst > TURN_DEPARTURE:
         return None, (f"the background's motion is no turn of the camera about its centre (departure {worst:.3f}): "
-                      "the camera moves along (walking, a dolly) or the background moves")
+                      "the camera moves along (walking, a dolly), zooms, or the background moves")
     return nearest_rotations(_normalised_turns(homographies, camera.focal_px, camera.center_px)), ""
 
 
