@@ -648,6 +648,12 @@ def describe_detection(keypoints: Keypoints2D, low_percent: float = 80.0) -> tup
     if summary["missing"]:
         lines.append(f"  lost (left missing for the lifter): frames {summary['lost_frames']} "
                      f"(gaps of {', '.join(map(str, summary['gaps']))} frames)")
+    if "background_homographies" in keypoints.extras:
+        homographies = np.asarray(keypoints.extras["background_homographies"], dtype=np.float64)
+        followed = np.isfinite(homographies).all(axis=(1, 2))
+        lines.append(f"  the camera moves: its background followed in {int(followed.sum())} of {len(followed)} frames"
+                     + ("" if followed.all() else f" (lost from frame {int(np.flatnonzero(~followed)[0])})")
+                     + "; a camera that only turns is grounded in its first frame's view")
     warnings = []
     if summary["detected_percent"] < low_percent:
         warnings.append(f"{'the performer' if who == 'performer' else who} was found in only {summary['detected_percent']:.0f} % of the frames: check the "

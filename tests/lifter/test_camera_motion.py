@@ -98,3 +98,15 @@ def test_a_turning_cameras_homographies_are_chained_to_its_first_frame(tmp_path:
 
     errors = np.linalg.norm(mapped(found) - mapped(truths), axis=-1)
     assert errors.max() < 1.5, errors.max(axis=1)
+
+
+def test_the_detection_report_says_when_the_camera_moves_and_where_its_background_was_lost() -> None:
+    from videopose.lifter.detect import describe_detection
+
+    keypoints = _keypoints(10)
+    assert not any("camera moves" in line for line in describe_detection(keypoints)[0])
+    homographies = np.repeat(np.eye(3)[None], 10, axis=0)
+    homographies[6:] = np.nan
+    moving = Keypoints2D(**{**keypoints.__dict__, "extras": {"background_homographies": homographies}})
+    lines = describe_detection(moving)[0]
+    assert any("the camera moves: its background followed in 6 of 10 frames (lost from frame 6)" in line for line in lines)
