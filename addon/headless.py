@@ -121,8 +121,11 @@ def export_fbx(
 
 
 def export_animation_file(animation, output: str | os.PathLike, preset: str = "blender",
-                          overwrite: bool = True, context: bpy.types.Context | None = None) -> Path:
-    """An Animation -> ``.fbx`` (through the FBX writer) or ``.blend`` (a file holding just its armature)."""
+                          overwrite: bool = True, context: bpy.types.Context | None = None,
+                          video_path: str | os.PathLike | None = None) -> Path:
+    """An Animation -> ``.fbx`` (through the FBX writer) or ``.blend`` (a file holding its armature and, where
+    the animation was grounded in its camera, the video's camera with ``video_path`` behind it:
+    :func:`videopose.addon.video_camera.add_video_camera`)."""
     context = context or bpy.context
     target = Path(output)
     suffix = target.suffix.lower()
@@ -137,6 +140,9 @@ def export_animation_file(animation, output: str | os.PathLike, preset: str = "b
         try:
             scene.collection.objects.link(result.armature)
             armature_module.set_scene_timing(scene, animation.fps, result.frame_start, animation.num_frames)
+            from .video_camera import add_video_camera
+
+            add_video_camera(context, animation, f"{clip_name(target)} camera", video_path, result.frame_start, scene)
             with tempfile.TemporaryDirectory(prefix="videopose-blend-") as folder, \
                     atomic_output(target, overwrite=overwrite) as temporary:
                 partial = Path(folder) / "partial.blend"

@@ -29,11 +29,13 @@ SENSOR_WIDTH_MM = 36.0
 
 
 def add_video_camera(context: bpy.types.Context, animation: Animation, name: str,
-                     video_path: str | Path | None = None, frame_start: int = 1) -> bpy.types.Object | None:
+                     video_path: str | Path | None = None, frame_start: int = 1,
+                     scene: bpy.types.Scene | None = None) -> bpy.types.Object | None:
     """A camera object named ``name`` where ``animation``'s video camera stood (None where the animation was not
     grounded in a camera: :meth:`VideoCamera.of`), keyed per frame where the camera turned; the video as its
-    background picture (``video_path``, starting at ``frame_start``); the scene's render size the video's, and
-    it the scene's camera."""
+    background picture (``video_path``, starting at ``frame_start``); ``scene``'s (default: the context's) render
+    size the video's, and it the scene's camera (linked into the context's collection and, if not there,
+    ``scene``'s)."""
     camera = VideoCamera.of(animation)
     if camera is None:
         return None
@@ -60,7 +62,9 @@ def add_video_camera(context: bpy.types.Context, animation: Animation, name: str
         frames = np.arange(frame_start, frame_start + len(quats_wxyz), dtype=np.float64)
         for index in range(4):
             write_fcurve(channelbag, "rotation_quaternion", index, "Object Transforms", frames, quats_wxyz[:, index])
-    scene = context.scene
+    scene = scene or context.scene
+    if obj.name not in scene.collection.all_objects:
+        scene.collection.objects.link(obj)
     scene.render.resolution_x, scene.render.resolution_y = camera.width, camera.height
     scene.render.pixel_aspect_x = scene.render.pixel_aspect_y = 1.0
     scene.camera = obj  # Numpad 0 looks through it (the import already sets the scene's rate and range)

@@ -378,7 +378,7 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
 
     began = time.perf_counter()
     for (files, _), animation in zip(chosen, animations):
-        export_animation(animation, files.output, options, progress=stage_progress("export"))
+        export_animation(animation, files.output, options, progress=stage_progress("export"), video_path=video_path)
     seconds["export"] = time.perf_counter() - began
 
     if options.preview is not None:
@@ -470,8 +470,10 @@ def moving_camera_warning(speed: float) -> str:
             "path and floor come from the lifter's depth (detect the video again to follow a camera that turns)")
 
 
-def export_animation(animation, output: Path, options: RunOptions, progress: ProgressCallback = no_progress) -> None:
-    """Write an Animation as .npz, .bvh, or (through Blender) .fbx / .blend."""
+def export_animation(animation, output: Path, options: RunOptions, progress: ProgressCallback = no_progress,
+                     video_path: Path | None = None) -> None:
+    """Write an Animation as .npz, .bvh, or (through Blender) .fbx / .blend (with the video's camera and the
+    video behind it, where the animation was grounded in its camera)."""
     suffix = output.suffix.lower()
     if suffix == ".npz":
         animation.save(output, overwrite=options.overwrite)
@@ -483,7 +485,7 @@ def export_animation(animation, output: Path, options: RunOptions, progress: Pro
     else:
         from videopose.addon.headless import export_animation_file
 
-        export_animation_file(animation, output, preset=options.fbx_preset)
+        export_animation_file(animation, output, preset=options.fbx_preset, video_path=video_path)
     progress(1, 1)
 
 

@@ -98,3 +98,56 @@ def test_blend_opens_without_library_warning_and_rig_fbx_keys_start_at_time_zero
     assert read["time_begin"] == pytest.approx(0.0, abs=1e-9) and read["stack_names"] == ["hero_walk"]
     error = np.abs(np.array(read["positions"]) - animation.world_positions()[[0, 39]]).max()
     assert error < 1e-3, f"{error * 1000:.3f} mm"
+
+
+_BLEND_WITH_CAMERA = """
+from pathlib import Path
+import bpy
+from videopose.core.animation import Animation
+from videopose.addon.headless import export_animation_file
+folder = Path(sys.argv[1])
+export_animation_file(Animation.load(folder / "grounded.npz"), folder / "walk.blend", video_path=folder / "clip.avi")
+emit({"session_cameras": len(bpy.data.cameras), "session_clips": len(bpy.data.movieclips)})
+"""
+
+_OPEN_BLEND_CAMERA = """
+import bpy
+bpy.ops.wm.open_mainfile(filepath=sys.argv[1])
+scene = bpy.context.scene
+camera = scene.camera
+emit({"objects": sorted(o.name for o in bpy.data.objects), "camera": camera.name if camera else None,
+      "size": [scene.render.resolution_x, scene.render.resolution_y], "lens": camera.data.lens,
+      "clips": [bpy.path.abspath(b.clip.filepath) for b in camera.data.background_images if b.clip]})
+"""
+
+
+@pytest.mark.slow
+def test_a_grounded_clips_blend_holds_its_video_camera_with_the_video_behind_it(tmp_path):
+    """``videopose run ... -o OUT.blend`` of a clip grounded in its camera: the .blend opens with the video's
+    camera as the scene's camera (its lens, the video's render size) and the video as its background, so the
+    figure can be checked over the footage at once; the session that wrote it keeps no camera."""
+    import sys
+
+    import cv2
+
+    sys.path.insert(0, str(REPO / "tests" / "helpers"))
+    from grounding_scene import camera_scene
+    from synthetic_motion import walking_motion
+    from blender_runner import run_python_process
+
+    from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+
+    motion, keypoints, truth = camera_scene(walking_motion(30)[0])
+    retarget_motion(motion, RetargetOptions(height=truth["height"], fov=60.0), keypoints=keypoints).save(
+        tmp_path / "grounded.npz")
+    writer = cv2.VideoWriter(str(tmp_path / "clip.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (192, 108))
+    for _ in range(5):
+        writer.write(np.zeros((108, 192, 3), np.uint8))
+    writer.release()
+    made = run_python(_BLEND_WITH_CAMERA, tmp_path / "home", args=[str(tmp_path)])
+    assert made == {"session_cameras": 1, "session_clips": 0}  # the factory scene's own camera only
+    opened, completed = run_python_process(_OPEN_BLEND_CAMERA, tmp_path / "home", args=[str(tmp_path / "walk.blend")])
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert opened["objects"] == ["walk", "walk camera"] and opened["camera"] == "walk camera"
+    assert opened["size"] == [1920, 1080] and abs(opened["lens"] - 1907.6 * 36 / 1920) < 0.05
+    assert opened["clips"] == [str(tmp_path / "clip.avi")]
