@@ -354,18 +354,14 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
 
     began = time.perf_counter()
     stage_progress("retarget")(0, 1)
-    from videopose.lifter.scene_lines import with_background_lines
-
     grounding = grounding_keypoints(video_path, chosen[0][1])  # one camera: judged on the performer
-    grounded = grounding is not None
-    lines = grounding.extras["background_lines_px"] if grounded else None  # one background: its lines for all
+    background = {key: grounding.extras[key] for key in BACKGROUND_EXTRAS if key in grounding.extras}  # one for all
     animations, world = [], None
     for (files, keypoints), motion in zip(chosen, motions):
-        keypoints = with_background_lines([keypoints], lines)[0] if grounded else keypoints
+        keypoints = type(keypoints)(**{**keypoints.__dict__, "extras": {**keypoints.extras, **background}})
         with warnings.catch_warnings(record=True) as caught:  # the run summary says them, once each, on one line
             warnings.simplefilter("always")
-            animation = retarget_motion(motion, options.retarget, keypoints=keypoints if grounded else None,
-                                        world=world)
+            animation = retarget_motion(motion, options.retarget, keypoints=keypoints, world=world)
         prefix = f"person {files.number}: " if len(chosen) > 1 else ""
         notes.extend(dict.fromkeys(prefix + str(warning.message) for warning in caught))
         if world is None and len(chosen) > 1:
@@ -384,7 +380,7 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
     if options.preview is not None:
         began = time.perf_counter()
         others = [person for person in everyone if person is not chosen[0][1]]  # labelled, to pick --person N
-        performer = chosen[0][1] if lines is None else with_background_lines([chosen[0][1]], lines)[0]
+        performer = type(chosen[0][1])(**{**chosen[0][1].__dict__, "extras": {**chosen[0][1].extras, **background}})
         make_preview(motions[0], performer, video_path, Path(options.preview), options, stage_progress("preview"),
                      others=others)
         seconds["preview"] = time.perf_counter() - began
@@ -443,11 +439,16 @@ def _chosen_people(everyone: list, output: Path, options: RunOptions, video_path
     return chosen
 
 
+# What the video's background says, the same for everyone in it (lifter.detect.with_background).
+BACKGROUND_EXTRAS = ("background_speed", "background_lines_px", "background_homographies", "background_tracked")
+
+
 def grounding_keypoints(video_path: Path, keypoints):
-    """The keypoints to ground the motion in the camera with (docs/grounding.md), with the lines of the
-    video's background (``extras["background_lines_px"]``: the scene's verticals give the floor's prior), or,
-    where the background moves, its homographies (``extras["background_homographies"]``): the retargeter
-    follows a camera that turns and warns of one that moves otherwise (retarget/camera_motion.py)."""
+    """The keypoints to ground the motion in the camera with (docs/grounding.md): with the lines of the video's
+    background (``extras["background_lines_px"]``: the scene's verticals give the floor's prior) and, where the
+    background moves, its homographies (``extras["background_homographies"]``: the retargeter follows a camera
+    that turns and warns of one that moves otherwise, retarget/camera_motion.py); measured here where the
+    keypoints do not hold them (a file of an earlier detection)."""
     from videopose.lifter.camera import MOVING_CAMERA_SPEED, background_motion
     from videopose.lifter.detect import with_background_homographies
     from videopose.lifter.scene_lines import background_lines, with_background_lines
