@@ -8,12 +8,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from blender_runner import REPO, run_python
 
 sys.path.insert(0, str(REPO / "tests" / "helpers"))
-sys.path.insert(0, str(REPO / "tests" / "retarget"))
 
 _SCENARIO = """
 import numpy as np, bpy
@@ -62,9 +60,8 @@ emit(results)
 
 def test_blenders_view_through_the_video_camera_is_the_videos(tmp_path: Path) -> None:
     import cv2
-    from grounding_scene import camera_scene
+    from grounding_scene import camera_scene, seen_turning, turning_camera
     from synthetic_motion import walking_motion
-    from test_turning_camera import _seen_turning, _turns
 
     from videopose.retarget.camera_model import VideoCamera
     from videopose.retarget.pipeline import RetargetOptions, retarget_motion
@@ -73,7 +70,7 @@ def test_blenders_view_through_the_video_camera_is_the_videos(tmp_path: Path) ->
     motion, keypoints, truth = camera_scene(world)
     options = RetargetOptions(height=truth["height"], fov=60.0)
     animations = {"still": retarget_motion(motion, options, keypoints=keypoints)}
-    turned_motion, turned_keypoints = _seen_turning(motion, keypoints, truth["camera"], _turns(motion.num_frames))
+    turned_motion, turned_keypoints = seen_turning(motion, keypoints, truth["camera"], turning_camera(motion.num_frames))
     animations["turning"] = retarget_motion(turned_motion, options, keypoints=turned_keypoints)
     expected = {}
     for name, animation in animations.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
+from scipy.spatial.transform import Rotation
 from synthetic_motion import camera_from_world, reference_skeleton
 
 from videopose.core.formats import Keypoints2D, Motion3D
@@ -143,3 +144,33 @@ def box_room_lines(camera_from_world: np.ndarray, centre: np.ndarray, camera: Pi
         mine = np.flatnonzero(inside[index * per_direction * 3:(index + 1) * per_direction * 3]) + index * per_direction * 3
         kept.extend(mine[:per_direction])
     return pixels[np.sort(kept)].reshape(-1, 4)
+
+
+def turning_camera(frames: int, pan_degrees: float = 25.0, tilt_degrees: float = 6.0) -> np.ndarray:
+    """(frames, 3, 3) R_t taking frame t's camera frame to the first frame's: a pan following a walker."""
+    yaw = np.linspace(0.0, pan_degrees, frames)
+    pitch = tilt_degrees * np.sin(np.linspace(0.0, np.pi, frames))
+    return Rotation.from_euler("yx", np.c_[yaw, -pitch], degrees=True).as_matrix()
+
+
+def seen_turning(motion: Motion3D, keypoints: Keypoints2D, camera: PinholeCamera,
+                  turns: np.ndarray) -> tuple[Motion3D, Keypoints2D]:
+    """The same clip filmed by a camera turned by R_t in frame t: each point's pixels through K R_t^T K^-1, the
+    lifted camera-frame joints through R_t^T; the keypoints carry the background's homographies K R_t K^-1."""
+    intrinsics = camera.intrinsics_matrix()
+    inverse = np.linalg.inv(intrinsics)
+    to_frame = intrinsics @ np.transpose(turns, (0, 2, 1)) @ inverse
+
+    def carried(points):
+        homogeneous = np.concatenate([points, np.ones(points.shape[:-1] + (1,))], axis=-1)
+        projected = np.einsum("fij,fkj->fki", to_frame, homogeneous)
+        return (projected[..., :2] / projected[..., 2:]).astype(np.float32)
+
+    homographies = intrinsics @ turns @ inverse
+    turned_keypoints = Keypoints2D(**{**keypoints.__dict__, "keypoints": carried(keypoints.keypoints),
+                                      "source_keypoints": carried(keypoints.source_keypoints),
+                                      "extras": {"background_homographies": homographies / homographies[:, 2:, 2:]}})
+    inverse_turns = np.transpose(turns, (0, 2, 1))
+    turned_motion = Motion3D(np.einsum("fij,fkj->fki", inverse_turns, motion.joints_3d).astype(np.float32), motion.fps,
+                             trajectory=np.einsum("fij,fj->fi", inverse_turns, motion.trajectory).astype(np.float32))
+    return turned_motion, turned_keypoints

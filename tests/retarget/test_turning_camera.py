@@ -9,49 +9,19 @@ import warnings
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
-from grounding_scene import camera_scene
+from grounding_scene import camera_scene, seen_turning, turning_camera
 from synthetic_motion import walking_motion
 
-from videopose.core.formats import Keypoints2D, Motion3D
+from videopose.core.formats import Keypoints2D
 from videopose.retarget.camera_motion import camera_turns, nearest_rotations, turn_departures
 from videopose.retarget.camera_model import PinholeCamera
 from videopose.retarget.pipeline import RetargetOptions, describe_world, retarget_motion
 
 
-def _turns(frames: int, pan_degrees: float = 25.0, tilt_degrees: float = 6.0) -> np.ndarray:
-    """(frames, 3, 3) R_t taking frame t's camera frame to the first frame's: a pan following a walker."""
-    yaw = np.linspace(0.0, pan_degrees, frames)
-    pitch = tilt_degrees * np.sin(np.linspace(0.0, np.pi, frames))
-    return Rotation.from_euler("yx", np.c_[yaw, -pitch], degrees=True).as_matrix()
-
-
-def _seen_turning(motion: Motion3D, keypoints: Keypoints2D, camera: PinholeCamera,
-                  turns: np.ndarray) -> tuple[Motion3D, Keypoints2D]:
-    """The same clip filmed by a camera turned by R_t in frame t: each point's pixels through K R_t^T K^-1, the
-    lifted camera-frame joints through R_t^T; the keypoints carry the background's homographies K R_t K^-1."""
-    intrinsics = camera.intrinsics_matrix()
-    inverse = np.linalg.inv(intrinsics)
-    to_frame = intrinsics @ np.transpose(turns, (0, 2, 1)) @ inverse
-
-    def carried(points):
-        homogeneous = np.concatenate([points, np.ones(points.shape[:-1] + (1,))], axis=-1)
-        projected = np.einsum("fij,fkj->fki", to_frame, homogeneous)
-        return (projected[..., :2] / projected[..., 2:]).astype(np.float32)
-
-    homographies = intrinsics @ turns @ inverse
-    turned_keypoints = Keypoints2D(**{**keypoints.__dict__, "keypoints": carried(keypoints.keypoints),
-                                      "source_keypoints": carried(keypoints.source_keypoints),
-                                      "extras": {"background_homographies": homographies / homographies[:, 2:, 2:]}})
-    inverse_turns = np.transpose(turns, (0, 2, 1))
-    turned_motion = Motion3D(np.einsum("fij,fkj->fki", inverse_turns, motion.joints_3d).astype(np.float32), motion.fps,
-                             trajectory=np.einsum("fij,fj->fi", inverse_turns, motion.trajectory).astype(np.float32))
-    return turned_motion, turned_keypoints
-
-
 def test_a_turn_is_told_from_a_camera_that_moves_along() -> None:
     camera = PinholeCamera.from_frame(1920, 1080, 60.0)
     intrinsics = camera.intrinsics_matrix()
-    turns = _turns(30)
+    turns = turning_camera(30)
     homographies = intrinsics @ turns @ np.linalg.inv(intrinsics)
     found, why = camera_turns(homographies, camera)
     assert found is not None and why == "" and np.allclose(found, turns, atol=1e-6)
@@ -82,8 +52,8 @@ def test_a_walk_filmed_by_a_panning_camera_is_grounded_as_by_a_still_one() -> No
     motion, keypoints, truth = camera_scene(world, noise_px=0.3, seed=5)
     options = RetargetOptions(height=truth["height"], fov=60.0)
     still = retarget_motion(motion, options, keypoints=keypoints)
-    turns = _turns(motion.num_frames)
-    turned_motion, turned_keypoints = _seen_turning(motion, keypoints, truth["camera"], turns)
+    turns = turning_camera(motion.num_frames)
+    turned_motion, turned_keypoints = seen_turning(motion, keypoints, truth["camera"], turns)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         followed = retarget_motion(turned_motion, options, keypoints=turned_keypoints)
@@ -179,15 +149,15 @@ def test_a_turning_cameras_focal_length_comes_from_its_turn() -> None:
     true = PinholeCamera.from_frame(1920, 1080, 60.0)
     guess = PinholeCamera.from_frame(1920, 1080)
     intrinsics = true.intrinsics_matrix()
-    homographies = intrinsics @ _turns(40) @ np.linalg.inv(intrinsics)
+    homographies = intrinsics @ turning_camera(40) @ np.linalg.inv(intrinsics)
     found = turn_focal_px(homographies, guess)
     assert found is not None and abs(found / true.focal_px - 1) < 0.01, (found, true.focal_px)
-    small = intrinsics @ _turns(40, pan_degrees=2.0, tilt_degrees=0.5) @ np.linalg.inv(intrinsics)
+    small = intrinsics @ turning_camera(40, pan_degrees=2.0, tilt_degrees=0.5) @ np.linalg.inv(intrinsics)
     assert turn_focal_px(small, guess) is None
     # Without --fov the clip is grounded with it (and says so).
     world, _ = walking_motion(90)
     motion, keypoints, truth = camera_scene(world, noise_px=0.3, seed=5)
-    turned_motion, turned_keypoints = _seen_turning(motion, keypoints, truth["camera"], _turns(motion.num_frames))
+    turned_motion, turned_keypoints = seen_turning(motion, keypoints, truth["camera"], turning_camera(motion.num_frames))
     animation = retarget_motion(turned_motion, RetargetOptions(height=truth["height"]), keypoints=turned_keypoints)
     assert str(animation.extras["camera_focal_source"]) == "the camera's turn"
     assert abs(float(animation.extras["camera_focal_px"]) / true.focal_px - 1) < 0.01
