@@ -262,6 +262,26 @@ def smooth_translation(translation: np.ndarray, fps: float, sigma_seconds: float
     return gaussian_filter1d(filled, sigma, axis=0, mode="nearest") if sigma > 0.3 else filled
 
 
+LYING_DEGREES = 60.0  # a body's axis this far from the picture's vertical lies across the picture ...
+LYING_SHARE = 0.8  # ... and a performer whose axis does in this share of the frames lies (or the camera is on its side)
+
+
+def picture_lean_degrees(body_rays: np.ndarray, body_weights: np.ndarray) -> np.ndarray:
+    """How far the body's axis (the hips' middle -> the shoulders' middle, in the picture) lies from the
+    picture's vertical line, degrees in [0, 90] (a handstand's is 0 too), in each frame that sees all four
+    points ((seen,) array; empty where none does). body_rays: (frames, 17, 2) H36M17 image-plane rays (x/z,
+    y/z), NaN unknown; body_weights: (frames, 17). Over LYING_DEGREES in LYING_SHARE of the frames the performer
+    lies across the picture: lying down, or a camera on its side (pose2sim cam04's deep lunges: 16 % of the
+    frames, sports2d's flip 12 %, the other real clips 0)."""
+    from videopose.core.layouts import H36M17
+
+    hips = [H36M17.index("left_hip"), H36M17.index("right_hip")]
+    shoulders = [H36M17.index("left_shoulder"), H36M17.index("right_shoulder")]
+    seen = (np.asarray(body_weights)[:, hips + shoulders] > 0).all(axis=1) & np.isfinite(body_rays[:, hips + shoulders]).all(axis=(1, 2))
+    axis = body_rays[seen][:, shoulders].mean(axis=1) - body_rays[seen][:, hips].mean(axis=1)
+    return np.degrees(np.arctan2(np.abs(axis[:, 0]), np.abs(axis[:, 1])))
+
+
 def image_roll(relative_camera: np.ndarray, translation: np.ndarray, rays: np.ndarray, weights: np.ndarray,
                min_joints: int = 5) -> np.ndarray:
     """The rotation about the camera ray that turns the placed pose's picture onto the keypoints'.

@@ -48,7 +48,7 @@ from videopose.retarget.scene_vertical import scene_focal_px, scene_up
 from videopose.core.frame_runs import frame_ranges
 from videopose.retarget.contact import ImageContactThresholds, image_contacts
 from videopose.retarget.foreshortening import legs_straightened_where_the_picture_shows_them_straight, shins_leaned_from_image
-from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, balance_turns, balanced_frames, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
+from videopose.retarget.grounding import (DEFAULT_HEIGHT_M, LYING_DEGREES, LYING_SHARE, balance_turns, balanced_frames, picture_lean_degrees, Floor, fit_floor, image_points, image_roll, landmark_ankle_height,
                                           off_floor_footprints, reproject_translation, scaled_skeleton, smooth_translation,
                                           solve_root_path, footprint_centres, toe_offsets, balance_vertical,
                                           seated_runs, STANDING_SECONDS, MAX_BALANCE_LEAN_DEGREES)
@@ -599,6 +599,12 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
 
     progress(2, 5, "root by reprojection")
     points = image_points(keypoints, camera)
+    lean = picture_lean_degrees(points.body_rays, points.body_weights)
+    if len(lean) and np.mean(lean > LYING_DEGREES) >= LYING_SHARE:
+        warnings.warn(f"the performer lies across the picture in {np.mean(lean > LYING_DEGREES):.0%} of the frames "
+                      f"(the body's axis over {LYING_DEGREES:.0f} degrees from the picture's vertical): lying down, or a "
+                      "camera on its side? The floor and the up axis assume a performer standing on the feet, and may be "
+                      "wrong", stacklevel=2)
     translation, residual = reproject_translation(relative_camera, points.body_rays, points.body_weights)
     # The lifted pose turned about the camera ray onto the picture (grounding.image_roll): its lean in the image
     # is seen, not guessed; the body's vertical (the floor's prior) turns with it.

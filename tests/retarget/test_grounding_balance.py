@@ -258,3 +258,18 @@ def test_standing_on_both_feet_the_root_follows_the_feet_not_the_body_size_along
     assert np.ptp((balanced - true_root) @ direction) < 0.003
     walking = solve_root_path(*arguments, ankle_rays=ankle_rays, camera_position=camera)  # a walk's pins: looser
     assert np.ptp((walking - true_root) @ direction) > 0.008
+
+
+def test_a_performer_lying_across_the_picture_is_warned_of() -> None:
+    """Lying on the floor throughout (the body's axis across the picture in every frame): the planted feet and
+    the body's vertical then give a floor 90 degrees off (the camera 1 m under it) with no word of it before;
+    now a warning names the assumption (lying, or a camera on its side)."""
+    import pytest
+
+    from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+
+    lying = standing_world(60) @ Rotation.from_rotvec([0.0, np.radians(90.0), 0.0]).as_matrix().T
+    lying = lying - [0.0, 0.0, lying[..., 2].min() - 0.06]
+    motion, keypoints, truth = camera_scene(lying)
+    with pytest.warns(UserWarning, match="lies across the picture in 100% of the frames.*lying down, or a camera on its side"):
+        retarget_motion(motion, RetargetOptions(height=1.7, fov=60.0), keypoints=keypoints)
