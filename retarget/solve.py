@@ -492,6 +492,10 @@ def keypoints_background_lines(keypoints: Keypoints2D) -> np.ndarray | None:
     return lines if len(lines) else None
 
 
+# A camera this far under the floor the feet were found on is no camera filming a performer standing on a floor
+# (a seated or lying body's floor: 0.8-1.0 m under it in synthetic clips; sports2d's camera, at the roof's
+# height with the performer on the roof: 0.13 m under it).
+UNDER_FLOOR_CAMERA_M = 0.5
 SCENE_FOCAL_SOURCE = "the background's vanishing points"
 TURN_FOCAL_SOURCE = "the camera's turn"
 
@@ -683,6 +687,10 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         world_from_camera = world_frame_from_up(joints, floor.normal, fps, floor.source).world_from_camera
         start = world_from_camera @ translation[0]
         origin = np.array([-start[0], -start[1], -floor.offset])  # world = R @ camera + origin
+        if origin[2] < -UNDER_FLOOR_CAMERA_M:
+            warnings.warn(f"the camera comes out {-origin[2]:.2f} m under the floor the planted feet stand on: seated or "
+                          "lying throughout (the floor then comes from a body that does not stand on its feet), or a "
+                          "stage above the camera? The up axis and the floor may be wrong", stacklevel=2)
     else:
         world_from_camera = world.world_from_camera
         level_z = floor.offset + world.camera_position[2]  # this person's floor in the shared world (0: the same)

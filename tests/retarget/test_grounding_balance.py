@@ -271,5 +271,22 @@ def test_a_performer_lying_across_the_picture_is_warned_of() -> None:
     lying = standing_world(60) @ Rotation.from_rotvec([0.0, np.radians(90.0), 0.0]).as_matrix().T
     lying = lying - [0.0, 0.0, lying[..., 2].min() - 0.06]
     motion, keypoints, truth = camera_scene(lying)
-    with pytest.warns(UserWarning, match="lies across the picture in 100% of the frames.*lying down, or a camera on its side"):
+    with pytest.warns(UserWarning) as caught:
+        retarget_motion(motion, RetargetOptions(height=1.7, fov=60.0), keypoints=keypoints)
+    messages = [str(warning.message) for warning in caught]
+    assert any("lies across the picture in 100% of the frames" in message and "lying down, or a camera on its side"
+               in message for message in messages), messages
+    assert any("under the floor" in message for message in messages)  # and its floor puts the camera 1 m under it
+
+
+def test_a_clip_seated_throughout_without_scene_lines_is_warned_of() -> None:
+    """Seated on a chair for the whole clip and no background lines: no standing frame gives a vertical, and the
+    seated balance tips the floor 30 degrees, the camera 0.8 m under it, with no word of it before; the camera
+    under the floor is now said."""
+    import pytest
+
+    from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+
+    motion, keypoints, truth = camera_scene(np.repeat(seated_pose()[None], 90, axis=0) + [0.0, 0.0, 0.08])
+    with pytest.warns(UserWarning, match="the camera comes out 0.8. m under the floor .*seated or lying throughout"):
         retarget_motion(motion, RetargetOptions(height=1.7, fov=60.0), keypoints=keypoints)
