@@ -173,6 +173,9 @@ def background_motion(video_path, keypoints, step: int = 2, max_side: int = 480,
     return float(np.median(speeds)) if speeds else 0.0
 
 
+MAX_TRACKING_GAP_SECONDS = 0.25  # frames lost for longer than this break a moving camera's chain to its first frame
+
+
 def background_homographies(video_path, keypoints, max_side: int = 640, min_points: int = 12,
                             progress=None) -> tuple[np.ndarray, np.ndarray]:
     """How a moving camera's picture moves: per frame t the (3, 3) homography H_t taking frame t's pixels to
@@ -182,9 +185,11 @@ def background_homographies(video_path, keypoints, max_side: int = 640, min_poin
     tilt on a tripod, a phone turned in the hand) H_t = K R_t K^-1 whatever the scene's depth; the retargeter
     (retarget/camera_motion.py) checks that and grounds the clip in the first frame's camera.
 
-    Returns (homographies (frames, 3, 3), NaN from the first pair that could not be tracked on (fewer than
-    ``min_points`` corners agree); inlier share (frames,): the tracked corners the homography explains, 1 for
-    frame 0). ``progress(done, total)``: called per frame."""
+    A frame whose corners cannot be followed (fewer than ``min_points`` agree: motion blur, a passer-by filling
+    the picture) is left NaN and the next frames are tracked from the last one that was, for up to
+    MAX_TRACKING_GAP_SECONDS; after a longer loss every later frame is NaN (the chain to the first is broken).
+    Returns (homographies (frames, 3, 3), NaN where unknown; inlier share (frames,): the tracked corners the
+    homography explains, 1 for frame 0). ``progress(done, total)``: called per frame."""
     import cv2
 
     from videopose.lifter.video import iter_frames_with_times
@@ -195,8 +200,8 @@ def background_homographies(video_path, keypoints, max_side: int = 640, min_poin
     shares = np.zeros(frames)
     if frames:
         homographies[0], shares[0] = np.eye(3), 1.0
-    chained = np.eye(3)
-    previous = None
+    max_skip = max(1, int(round(MAX_TRACKING_GAP_SECONDS * float(keypoints.fps))))
+    anchor = None  # the last frame tied to the first: (grey, mask, its homography, its index)
     for index, (frame, _) in enumerate(iter_frames_with_times(video_path, rgb=False, max_frames=frames)):
         scale = min(1.0, max_side / max(frame.shape[:2]))
         gray = cv2.cvtColor(cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
@@ -204,8 +209,11 @@ def background_homographies(video_path, keypoints, max_side: int = 640, min_poin
         if np.isfinite(boxes[index]).all():
             x0, y0, x1, y1 = np.clip(np.round(boxes[index] * scale), 0, [gray.shape[1], gray.shape[0]] * 2).astype(int)
             mask[y0:y1, x0:x1] = 0
-        if previous is not None and np.isfinite(chained).all():
-            old_gray, old_mask = previous
+        if anchor is None:
+            if index == 0:
+                anchor = (gray, mask, np.eye(3), 0)
+        elif index - anchor[3] <= max_skip:  # tracked from the last frame tied to the first (a frame lost between)
+            old_gray, old_mask, old_chained, _ = anchor
             step = None
             corners = cv2.goodFeaturesToTrack(old_gray, 400, 0.01, 8, mask=old_mask)
             if corners is not None and len(corners) >= min_points:
@@ -216,14 +224,11 @@ def background_homographies(video_path, keypoints, max_side: int = 640, min_poin
                     found, inliers = cv2.findHomography(moved[good], corners[good], cv2.RANSAC, 2.0)
                     if found is not None and inliers is not None and inliers.sum() >= min_points:
                         step, shares[index] = found, float(inliers.sum() / good.sum())
-            if step is None:
-                chained = np.full((3, 3), np.nan)  # lost: nothing after this frame is tied to the first
-            else:
+            if step is not None:
                 full = np.diag([1.0 / scale, 1.0 / scale, 1.0]) @ step @ np.diag([scale, scale, 1.0])
-                chained = chained @ full  # x_0 ~ H_{t-1} x_{t-1}, x_{t-1} ~ step x_t
-                chained = chained / chained[2, 2]
-            homographies[index] = chained
-        previous = (gray, mask)
+                chained = old_chained @ full  # x_0 ~ H_anchor x_anchor, x_anchor ~ step x_t
+                homographies[index] = chained / chained[2, 2]
+                anchor = (gray, mask, homographies[index], index)
         if progress is not None:
             progress(index + 1, frames)
     return homographies, shares

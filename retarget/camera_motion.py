@@ -75,20 +75,27 @@ def camera_turns(homographies: np.ndarray, camera: PinholeCamera) -> tuple[np.nd
     """(frames, 3, 3) background homographies, the camera -> ((frames, 3, 3) rotations R_t taking frame t's
     camera frame to the first frame's, or None; why not).
 
-    None where the background was lost in some frame (the chain is broken), or where some frame's homography
+    Frames the background was lost in between followed ones take the rotation between their neighbours'
+    (slerp). None where it was lost up to the clip's end (the chain is broken), or where some frame's homography
     is no turn for any focal length within TURN_FOCAL_RANGE of the camera's (departure over TURN_DEPARTURE:
     the camera moved along, or the background is a moving crowd). The rotations are those of the camera's own
     focal length (a 10 % wrong one turns a 20-degree pan's rotations 0.1 degrees off)."""
-    if not np.isfinite(homographies).all():
-        lost = int(np.flatnonzero(~np.isfinite(homographies).all(axis=(1, 2)))[0])
-        return None, f"the background could not be followed from frame {lost} on"
+    known = np.isfinite(homographies).all(axis=(1, 2))
+    if not known[-1]:  # a loss that runs to the clip's end: the chain to the first frame is broken
+        return None, f"the background could not be followed from frame {int(np.flatnonzero(known)[-1] + 1)} on"
     worst = np.inf
     for factor in np.geomspace(*TURN_FOCAL_RANGE, 25):
-        worst = min(worst, float(np.max(turn_departures(homographies, camera.focal_px * factor, camera.center_px))))
+        worst = min(worst, float(np.nanmax(turn_departures(homographies, camera.focal_px * factor, camera.center_px))))
     if worst > TURN_DEPARTURE:
         return None, (f"the background's motion is no turn of the camera about its centre (departure {worst:.3f}): "
                       "the camera moves along (walking, a dolly), zooms, or the background moves")
-    return nearest_rotations(_normalised_turns(homographies, camera.focal_px, camera.center_px)), ""
+    rotations = nearest_rotations(_normalised_turns(homographies, camera.focal_px, camera.center_px))
+    if not known.all():  # frames the background was lost in, between followed ones (detection bridges 0.25 s)
+        from scipy.spatial.transform import Rotation, Slerp
+
+        frames = np.flatnonzero(known)
+        rotations[~known] = Slerp(frames, Rotation.from_matrix(rotations[known]))(np.flatnonzero(~known)).as_matrix()
+    return rotations, ""
 
 
 def turned_degrees(rotations: np.ndarray) -> float:
@@ -148,7 +155,7 @@ def turn_focal_px(homographies: np.ndarray, camera: PinholeCamera) -> float | No
         return None
 
     def departure(focal: float) -> float:
-        return float(np.median(turn_departures(homographies, focal, camera.center_px)[1:]))
+        return float(np.nanmedian(turn_departures(homographies, focal, camera.center_px)[1:]))
 
     focals = np.geomspace(0.5, 2.0, 121) * camera.focal_px
     values = np.array([departure(focal) for focal in focals])

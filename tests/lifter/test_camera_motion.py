@@ -110,3 +110,30 @@ def test_the_detection_report_says_when_the_camera_moves_and_where_its_backgroun
     moving = Keypoints2D(**{**keypoints.__dict__, "extras": {"background_homographies": homographies}})
     lines = describe_detection(moving)[0]
     assert any("the camera moves: its background followed in 6 of 10 frames (lost from frame 6)" in line for line in lines)
+
+
+def test_a_frame_whose_background_cannot_be_followed_is_bridged(tmp_path: Path) -> None:
+    """One black frame in a pan (nothing to track): it is left unknown, and the next frames are tracked from
+    the last one that was, so the chain to the first frame goes on (it broke for good there before)."""
+    from videopose.lifter.camera import background_homographies
+
+    frames = 30
+    yaw, pitch = np.linspace(0.0, 9.0, frames), np.zeros(frames)
+    video, truths = _turning_video(tmp_path / "turn.avi", yaw, pitch)
+    capture = cv2.VideoCapture(str(video))
+    pictures = [capture.read()[1] for _ in range(frames)]
+    capture.release()
+    pictures[12][:] = 0
+    writer = cv2.VideoWriter(str(tmp_path / "blink.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (480, 320))
+    for picture in pictures:
+        writer.write(picture)
+    writer.release()
+    points = np.zeros((frames, 17, 2), np.float32)
+    points[..., 0], points[..., 1] = np.linspace(220, 260, 17)[None], np.linspace(100, 260, 17)[None]
+    keypoints = Keypoints2D(points, np.ones((frames, 17), np.float32), "coco17", 30.0, 480, 320)
+    found, _ = background_homographies(tmp_path / "blink.avi", keypoints)
+    known = np.isfinite(found).all(axis=(1, 2))
+    assert not known[12] and known[:12].all() and known[13:].all()
+    corner = np.array([480.0, 320.0, 1.0])
+    mapped = lambda h: (h @ corner)[:2] / (h @ corner)[2]  # noqa: E731
+    assert np.linalg.norm(mapped(found[-1]) - mapped(truths[-1])) < 1.5

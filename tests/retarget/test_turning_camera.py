@@ -41,6 +41,11 @@ def test_a_turn_is_told_from_a_camera_that_moves_along() -> None:
     lost[20:] = np.nan
     refused, why = camera_turns(lost, camera)
     assert refused is None and "from frame 20" in why
+    # A few frames lost between followed ones (motion blur): their turns come from their neighbours'.
+    blurred = homographies.copy()
+    blurred[10:13] = np.nan
+    bridged, _ = camera_turns(blurred, camera)
+    assert bridged is not None and np.degrees(Rotation.from_matrix(bridged @ np.transpose(turns, (0, 2, 1))).magnitude().max()) < 0.3
     assert np.allclose(nearest_rotations(turns * 1.0), turns)
 
 
