@@ -28,7 +28,7 @@ from . import armature as armature_module
 from .fbx import get_fbx_writer
 from .scene_io import skeleton_from_armature
 from .scene_state import preserved_scene, rollback_on_error
-from .sources import clip_name, load_animation
+from .sources import VIDEO_SUFFIXES, clip_name, load_animation
 
 
 def import_motion_file(
@@ -37,16 +37,27 @@ def import_motion_file(
     bone_map: str | dict[str, str] | None = None,
     settings: RetargetOptions = RetargetOptions(),
     context: bpy.types.Context | None = None,
+    video_camera: bool = False,
 ) -> armature_module.ImportResult:
     """Import an animation/motion ``.npz`` or ``.bvh``: a new armature, or onto ``armature`` through
-    ``bone_map`` (a rig preset name, a bone-map JSON path, or a dict joint -> bone). On failure the
-    scene is left unchanged."""
+    ``bone_map`` (a rig preset name, a bone-map JSON path, or a dict joint -> bone). With ``video_camera``
+    and an animation grounded in its camera, that camera too (:func:`.video_camera.add_video_camera`), with
+    the clip's video behind it where one of the same name lies beside the file. On failure the scene is left
+    unchanged."""
     context = context or bpy.context
     animation = load_animation(path, settings if armature is None else replace(settings, rig=None))
     with rollback_on_error(context):
         if armature is None:
-            return armature_module.import_animation(context, animation, clip_name(path))
-        return apply_to_armature(context, animation, armature, bone_map, clip_name(path))
+            result = armature_module.import_animation(context, animation, clip_name(path))
+        else:
+            result = apply_to_armature(context, animation, armature, bone_map, clip_name(path))
+        if video_camera:
+            from .video_camera import add_video_camera
+
+            beside = [Path(path).with_name(clip_name(path) + suffix) for suffix in VIDEO_SUFFIXES]
+            video = next((candidate for candidate in beside if candidate.is_file()), None)
+            add_video_camera(context, animation, f"{result.armature.name} camera", video, result.frame_start)
+        return result
 
 
 def apply_to_armature(context, animation, armature: bpy.types.Object, bone_map, name: str):

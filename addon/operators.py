@@ -63,7 +63,8 @@ class VIDEOPOSE_OT_import_motion(bpy.types.Operator, ImportHelper):
                 return {"CANCELLED"}
         try:
             result = import_motion_file(self.filepath, armature=armature, bone_map=self.bone_map or None,
-                                        settings=settings.retarget_settings(), context=context)
+                                        settings=settings.retarget_settings(), context=context,
+                                        video_camera=settings.video_camera)
         except Exception as error:  # the scene was rolled back; tell the user why, without a traceback
             self.report({"ERROR"}, _error_text(error))
             return {"CANCELLED"}

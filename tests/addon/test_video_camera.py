@@ -39,6 +39,12 @@ for name in ("still", "turning"):
                      "background": [b.source for b in camera.data.background_images],
                      "scene_camera": scene.camera.name, "size": [scene.render.resolution_x, scene.render.resolution_y]}
 
+# Import Motion of a grounded animation file: its camera too, with the clip's video found beside it.
+from videopose.addon.headless import import_motion_file
+imported = import_motion_file(folder / "still.npz", video_camera=True)
+camera = bpy.context.scene.camera
+results["import_motion"] = [imported.armature.name, camera.name, [b.clip.filepath for b in camera.data.background_images]]
+
 # A failure after the camera was added leaves the scene as it was (the operator's rollback).
 from videopose.addon.scene_state import rollback_on_error
 scene = bpy.context.scene
@@ -84,6 +90,7 @@ def test_blenders_view_through_the_video_camera_is_the_videos(tmp_path: Path) ->
         writer.write(np.zeros((108, 192, 3), np.uint8))
     writer.release()
 
+    (tmp_path / "still.avi").write_bytes((tmp_path / "clip.avi").read_bytes())  # the clip's video beside it
     results = run_python(_SCENARIO, tmp_path / "home", args=[str(tmp_path)])
     for name in ("still", "turning"):
         seen = np.asarray(results[name]["pixels"])
@@ -94,5 +101,6 @@ def test_blenders_view_through_the_video_camera_is_the_videos(tmp_path: Path) ->
     assert not results["still"]["keyed"] and results["turning"]["keyed"]
     assert results["still"]["scene_camera"] == "still camera" and results["turning"]["scene_camera"] == "turning camera"
     assert results["rollback"][0] == results["rollback"][1]
+    assert results["import_motion"] == ["still.001", "still.001 camera", [str(tmp_path / "still.avi")]]
     # The turning camera's view differs from the still one's over the clip (it follows the pan).
     assert np.abs(np.asarray(results["turning"]["pixels"]) - np.asarray(results["still"]["pixels"])).max() > 50
