@@ -57,7 +57,7 @@ class VIDEOPOSE_PG_settings(bpy.types.PropertyGroup):
     field_of_view: bpy.props.FloatProperty(
         name="Camera FOV", min=0.0, max=170.0, default=0.0,
         description="The video camera's diagonal field of view in degrees (0 = from the background's lines "
-                    "where a room is seen, else 70: a phone or webcam)")
+                    "where a room is seen, or a turning camera's turn, else 70: a phone or webcam)")
     video_camera: bpy.props.BoolProperty(
         name="Video camera", default=True,
         description="With a video: add its camera (where it stood, its lens, turning with it) with the video behind "

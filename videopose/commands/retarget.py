@@ -43,7 +43,8 @@ def add_grounding_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the performer's height, scales the skeleton and sets the camera distance (default 1.70)")
     parser.add_argument("--fov", type=float, default=None, metavar="DEGREES",
                         help="the camera's diagonal field of view (default: from the background's vanishing "
-                             "points where a room's edges are seen, else 70, a phone or webcam)")
+                             "points where a room's edges are seen, or a turning camera's turn, else 70, a phone "
+                             "or webcam)")
     parser.add_argument("--focal-mm", type=float, default=None, metavar="MM",
                         help="or the camera's 35 mm-equivalent focal length (instead of --fov)")
 
