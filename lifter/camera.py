@@ -122,7 +122,11 @@ def project_to_2d_linear(points_camera: ArrayOrTensor, intrinsics: ArrayOrTensor
 
 
 # ---------------------------------------------------------------------------------------------- camera motion
-MOVING_CAMERA_SPEED = 0.02  # background motion, frame diagonals per second, above which the camera moves
+# Background motion, frame diagonals per second, above which the camera moves and its background is followed
+# (lifter.detect.with_background): the real still clips measure 0.00003-0.0006 (sports2d's the most); a camera that
+# turns after a walker, 0.1. It was 0.02 when a moving camera could only fall back: a pan slower than that (under
+# 7 degrees over 10 s) was taken for a still camera.
+MOVING_CAMERA_SPEED = 0.005
 
 
 def person_boxes(keypoints: np.ndarray, scores: np.ndarray, grow: float = 0.2, min_score: float = 0.3) -> np.ndarray:

@@ -137,3 +137,18 @@ def test_a_frame_whose_background_cannot_be_followed_is_bridged(tmp_path: Path) 
     corner = np.array([480.0, 320.0, 1.0])
     mapped = lambda h: (h @ corner)[:2] / (h @ corner)[2]  # noqa: E731
     assert np.linalg.norm(mapped(found[-1]) - mapped(truths[-1])) < 1.5
+
+
+def test_a_slow_pan_is_taken_for_a_moving_camera(tmp_path: Path) -> None:
+    """A pan of 0.8 degrees over 1.3 s (0.8 % of the diagonal per second: 7 degrees over 10 s) moves the
+    background faster than a tripod's 0.06 % at most: the camera moves, and detection follows it (it was taken
+    for a still one under 2 %/s)."""
+    from videopose.lifter.detect import with_background
+
+    frames = 40
+    video, _ = _turning_video(tmp_path / "slow.avi", np.linspace(0.0, 0.8, frames), np.zeros(frames))
+    points = np.zeros((frames, 17, 2), np.float32)
+    points[..., 0], points[..., 1] = np.linspace(220, 260, 17)[None], np.linspace(100, 260, 17)[None]
+    keypoints = Keypoints2D(points, np.ones((frames, 17), np.float32), "coco17", 30.0, 480, 320)
+    assert MOVING_CAMERA_SPEED < background_motion(video, keypoints) < 0.02
+    assert "background_homographies" in with_background([keypoints], video)[0].extras

@@ -131,7 +131,7 @@ def test_a_real_walk_seen_by_a_turning_camera_is_grounded_as_the_still_one(share
             return keypoints, retarget_motion(motion, RetargetOptions(height=1.61, fov=fov), keypoints=keypoints)
 
     keypoints, followed = grounded(video, turned_camera.diagonal_fov_degrees)
-    assert "background_homographies" in keypoints.extras and float(keypoints.extras["background_speed"]) > 0.02
+    assert "background_homographies" in keypoints.extras and float(keypoints.extras["background_speed"]) > 0.02  # 0.12
     _, still = grounded(source, 67.0)
     assert str(followed.extras["grounding"]).startswith("turning camera")
     true_turns = turns[0].T @ turns
