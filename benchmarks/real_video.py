@@ -105,7 +105,8 @@ DEFINITIONS = {
     "turning": "--turning: each camera's video resampled as seen by a camera at its centre that turns (pan -4 to +4 "
                "degrees easing in and out, tilt 0 -> 3 -> 0 degrees, focal length x1.25, principal point in the middle), "
                "run as a user's clip (the label's videopose args, no field of view: the one found is reported against "
-               "the true one) and scored against its first frame's camera as above; "
+               "the true one) and scored against its first frame's camera as above; 'hand-held': the first camera's "
+               "video seen by a camera jittering 0.6 degrees per axis (a random walk smoothed over 2 frames) instead; "
                "'camera turn error': the largest angle between the found camera_turns and the true ones",
     "contact_recall_heel_or_toe": "the same two with the heel or the toe planted (extra_heel_contacts | "
                                   "extra_toe_contacts of a grounded animation): the reference's stance also holds "
@@ -821,6 +822,22 @@ def turning_view(camera: CalibratedCamera, frames: int) -> tuple[np.ndarray, np.
     return maps, turns, first
 
 
+SHAKE_DEGREES = 0.6  # the hand-held view's jitter: per axis, smoothed over 2 frames
+
+
+def shaken_view(camera: CalibratedCamera, frames: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray, CalibratedCamera]:
+    """As :func:`turning_view`, for a camera held in the hand: it jitters SHAKE_DEGREES (per axis, a random walk
+    smoothed over 2 frames) about its centre instead of panning."""
+    rng = np.random.default_rng(seed)
+    noise = gaussian_filter1d(rng.normal(size=(frames, 3)), 2, axis=0)
+    turns = Rotation.from_rotvec(noise / noise.std(axis=0) * np.radians(SHAKE_DEGREES)).as_matrix()
+    focal = TURN_FOCAL_FACTOR * float(camera.intrinsics[0, 0])
+    turned = np.array([[focal, 0.0, camera.width / 2], [0.0, focal, camera.height / 2], [0.0, 0.0, 1.0]])
+    first = CalibratedCamera(f"{camera.name}-shaken", camera.width, camera.height, turned, np.zeros(5),
+                             turns[0].T @ camera.camera_from_world, turns[0].T @ camera.translation)
+    return camera.intrinsics @ turns @ np.linalg.inv(turned), turns, first
+
+
 def turned_video(source: Path, target: Path, maps: np.ndarray) -> Path:
     """``source`` seen by the turned view: each frame resampled through its map (the calibrated lens's small
     distortion left as it is)."""
@@ -976,7 +993,8 @@ def render_markdown(results: dict, json_name: str) -> str:
             turning = run["turning"]
             lines += [f"Turning camera (each video seen by a camera turning about its centre: pan "
                       f"{TURN_PAN_DEGREES:.0f} deg, tilt {TURN_TILT_DEGREES:.0f} deg and back, focal length x"
-                      f"{TURN_FOCAL_FACTOR:g}; run as a user's clip, `{run['videopose_args'] or '(no args)'}`):", "",
+                      f"{TURN_FOCAL_FACTOR:g}; 'hand-held': jittering {SHAKE_DEGREES:g} deg per axis instead; run as a "
+                      f"user's clip, `{run['videopose_args'] or '(no args)'}`):", "",
                       "| metric | " + " | ".join(turning) + " |", "| --- |" + " ---: |" * len(turning)]
             for title, key, template in _TABLE:
                 if key in ("p_mpjpe_mm", "p_mpjpe_average_pose_mm", "animation_p_mpjpe_mm", "animation_p_mpjpe_legs_mm"):
@@ -1094,11 +1112,12 @@ def main() -> int:
                 run["overlay"] = overlay.name
         if args.turning:
             run["turning"] = {}
-            for name in cameras:
+            views = [(name, "turning", turning_view) for name in cameras] + [(cameras[0], "shaken", shaken_view)]
+            for name, kind, view in views:
                 camera = reference["cameras"][name]
-                maps, turns, first = turning_view(camera, len(reference["h36m"]))
-                video = turned_video(POSE2SIM / f"{name}.mp4", folder / f"{name}_turning.mp4", maps)
-                print(f"videopose run {name} turning ...", flush=True)
+                maps, turns, first = view(camera, len(reference["h36m"]))
+                video = turned_video(POSE2SIM / f"{name}.mp4", folder / f"{name}_{kind}.mp4", maps)
+                print(f"videopose run {name} {kind} ...", flush=True)
                 animation_path, motion_path, _ = videopose_run(video, folder, extra_args)
                 animation = Animation.load(animation_path)
                 scores = score_camera(reference, first, animation, Motion3D.load(motion_path))
@@ -1111,9 +1130,9 @@ def main() -> int:
                 scores["focal_px"] = float(animation.extras["camera_focal_px"]) if "camera_focal_px" in animation.extras else None
                 scores["focal_true_px"] = float(first.intrinsics[0, 0])
                 scores["focal_source"] = str(animation.extras.get("camera_focal_source", "?"))
-                run["turning"][name] = scores
+                run["turning"][name if kind == "turning" else f"{name} hand-held"] = scores
                 overlay = args.out.parent / f"real_video_turning_{args.label}.png"
-                if name == cameras[0] and overlay_picture(video, animation, overlay):
+                if kind == "turning" and name == cameras[0] and overlay_picture(video, animation, overlay):
                     run["turning_overlay"] = overlay.name
         print("videopose run squats ...", flush=True)
         animation_path, motion_path, keypoints_path = videopose_run(SQUATS, folder, extra_args)
