@@ -41,13 +41,15 @@ class FbxPreset:
     # Not exporter options: what the writer does to (a copy of) the armature before exporting.
     armature_name: str = ""  # the armature's FBX node name ("" = the object's); Unreal drops a node named "Armature"
     upright_node: bool = False  # turn the armature's bones instead of its node by the axis conversion
+    video_camera: bool = False  # an Animation grounded in its camera brings that camera (DCCs; game engines take none)
 
     def exporter_options(self) -> dict[str, Any]:
         """Keyword arguments for ``bpy.ops.export_scene.fbx`` (without ``filepath``)."""
         options = {key: value for key, value in asdict(self).items()
-                   if key not in ("name", "description", "armature_name", "upright_node")}
+                   if key not in ("name", "description", "armature_name", "upright_node", "video_camera")}
         options.update(
-            use_selection=True, object_types={"ARMATURE"}, use_armature_deform_only=True, add_leaf_bones=False,
+            use_selection=True, object_types={"ARMATURE", "CAMERA"} if self.video_camera else {"ARMATURE"},
+            use_armature_deform_only=True, add_leaf_bones=False,
             armature_nodetype="NULL", apply_unit_scale=True, use_custom_props=False,
             bake_anim=True, bake_anim_use_all_bones=True, bake_anim_use_nla_strips=False,
             bake_anim_use_all_actions=False, bake_anim_force_startend_keying=True, bake_anim_step=1.0,
@@ -58,7 +60,9 @@ class FbxPreset:
 
 PRESETS: dict[str, FbxPreset] = {
     preset.name: preset for preset in (
-        FbxPreset("blender", "Blender's defaults (Y up, -Z forward in the file); re-imports into Blender exactly"),
+        FbxPreset("blender", "Blender's defaults (Y up, -Z forward in the file); re-imports into Blender exactly; "
+                  "a clip grounded in its camera brings the video's camera (where it stood, its lens, its turns)",
+                  video_camera=True),
         FbxPreset(
             "unity", "Unity: metres at scale 1 (FBX All); the armature node carries no rotation (the Y-up axis "
             "conversion is in the bones), so the root GameObject is not turned -90 deg about X; Y-up, -Z forward",
@@ -127,12 +131,18 @@ class BlenderFbxWriter:
 
             with preserved_scene(bpy.context, remove_new=True):
                 result = armature_module.import_animation(bpy.context, source, target.stem, frame_start=0)
-                return self._export(bpy.context, result.armature, target, settings, overwrite)
+                camera = None
+                if settings.video_camera:
+                    from .video_camera import add_video_camera
+
+                    camera = add_video_camera(bpy.context, source, f"{target.stem} camera", None, 0)
+                return self._export(bpy.context, result.armature, target, settings, overwrite,
+                                    [camera] if camera is not None else [])
         if getattr(source, "type", None) != "ARMATURE":
             raise VideoposeError(f"can only export an Animation or an armature object to FBX, got {source!r}")
         return self._export(bpy.context, source, target, settings, overwrite)
 
-    def _export(self, context, armature, target: Path, settings: FbxPreset, overwrite: bool) -> Path:
+    def _export(self, context, armature, target: Path, settings: FbxPreset, overwrite: bool, others=()) -> Path:
         import bpy
 
         from .scene_state import preserved_scene
@@ -146,6 +156,8 @@ class BlenderFbxWriter:
             for obj in context.selected_objects:
                 obj.select_set(False)
             armature.select_set(True)
+            for other in others:  # the video's camera, keyed from 0 like the armature
+                other.select_set(True)
             context.view_layer.objects.active = armature
             if frames is not None:
                 # The exporter bakes the scene's frame range: make it the action's, moved to start at 0.

@@ -104,3 +104,61 @@ def test_blenders_view_through_the_video_camera_is_the_videos(tmp_path: Path) ->
     assert results["import_motion"] == ["still.001", "still.001 camera", [str(tmp_path / "still.avi")]]
     # The turning camera's view differs from the still one's over the clip (it follows the pan).
     assert np.abs(np.asarray(results["turning"]["pixels"]) - np.asarray(results["still"]["pixels"])).max() > 50
+
+
+_FBX_EXPORT = """
+from pathlib import Path
+import bpy
+from videopose.core.animation import Animation
+from videopose.addon.headless import export_animation_file
+folder = Path(sys.argv[1])
+for preset in ("blender", "unity"):
+    export_animation_file(Animation.load(folder / "turning.npz"), folder / f"{preset}.fbx", preset=preset)
+emit({})
+"""
+
+_FBX_IMPORT = """
+import numpy as np, bpy
+from pathlib import Path
+folder = Path(sys.argv[1])
+results = {}
+for preset in ("blender", "unity"):
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.context.scene.render.fps = 30  # the clip's: the importer turns the file's times into this scene's frames
+    bpy.ops.import_scene.fbx(filepath=str(folder / f"{preset}.fbx"))
+    cameras = [o for o in bpy.data.objects if o.type == "CAMERA"]
+    entry = {"cameras": len(cameras)}
+    if cameras:
+        camera, scene = cameras[0], bpy.context.scene
+        frames = []
+        for frame in (0, 20, 39):
+            scene.frame_set(frame + 1)  # the importer puts the file's time 0 at frame 1 (its animation offset)
+            frames.append(np.array(camera.matrix_world).tolist())
+        entry.update(lens=camera.data.lens, matrices=frames)
+    results[preset] = entry
+emit(results)
+"""
+
+
+def test_the_blender_fbx_preset_carries_the_video_camera_and_game_engine_presets_do_not(tmp_path: Path) -> None:
+    """Blender's own FBX importer reads the camera back where the grounding's camera stood, looking as it looked
+    and turning with it, with its lens; the Unity preset's file holds the armature only."""
+    from grounding_scene import camera_scene, seen_turning, turning_camera
+    from synthetic_motion import walking_motion
+
+    from videopose.retarget.camera_model import VideoCamera
+    from videopose.retarget.pipeline import RetargetOptions, retarget_motion
+
+    motion, keypoints, truth = camera_scene(walking_motion(40)[0])
+    turned_motion, turned_keypoints = seen_turning(motion, keypoints, truth["camera"], turning_camera(40))
+    animation = retarget_motion(turned_motion, RetargetOptions(height=truth["height"], fov=60.0), keypoints=turned_keypoints)
+    animation.save(tmp_path / "turning.npz")
+    run_python(_FBX_EXPORT, tmp_path / "home", args=[str(tmp_path)])
+    read = run_python(_FBX_IMPORT, tmp_path / "home", args=[str(tmp_path)])
+    assert read["unity"]["cameras"] == 0 and read["blender"]["cameras"] == 1
+    assert abs(read["blender"]["lens"] - 1907.6 * 36 / 1920) < 0.05
+    camera = VideoCamera.of(animation)
+    for matrix, frame in zip(np.asarray(read["blender"]["matrices"]), (0, 20, 39)):
+        assert np.abs(matrix[:3, 3] - camera.position).max() < 1e-3
+        looking = -matrix[:3, 2] / np.linalg.norm(matrix[:3, 2])  # a Blender camera looks along its -Z
+        assert np.degrees(np.arccos(np.clip(looking @ camera.world_from_camera[frame][:, 2], -1, 1))) < 0.1
