@@ -6,7 +6,8 @@ the chained homographies of the background (``Keypoints2D.extras["background_hom
 ``videopose.lifter.camera.background_homographies``). Here they are checked to be turns (a camera that also
 moves along, walking or on a dolly, gives homographies that are no rotation) and the clip is carried into the
 first frame's camera: every 2D point through K R_t K^-1, every lifted camera-frame joint through R_t. The
-grounding then sees a static camera (retarget/solve.py).
+grounding then sees a static camera (retarget/solve.py). Where nothing else gives the focal length, it is the
+one that makes the turns rotations (:func:`turn_focal_px`).
 
 Camera frame as everywhere: x right, y down, z forward, metres; pixels x right, y down.
 """
