@@ -141,6 +141,21 @@ def person_boxes(keypoints: np.ndarray, scores: np.ndarray, grow: float = 0.2, m
     return np.concatenate([low - margin, high + margin], axis=1)
 
 
+def background_frame(frame: np.ndarray, box: np.ndarray, max_side: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """One BGR video frame -> (its grey picture at most ``max_side`` px, the uint8 mask of its background: 255
+    outside the performer's ``box`` (4,) [x0, y0, x1, y1] video pixels, NaN where unknown; the scale from video
+    pixels to the picture's) for the optical flow of :func:`background_motion` and :func:`background_homographies`."""
+    import cv2
+
+    scale = min(1.0, max_side / max(frame.shape[:2]))
+    gray = cv2.cvtColor(cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    mask = np.full(gray.shape, 255, np.uint8)
+    if np.isfinite(box).all():
+        x0, y0, x1, y1 = np.clip(np.round(box * scale), 0, [gray.shape[1], gray.shape[0]] * 2).astype(int)
+        mask[y0:y1, x0:x1] = 0
+    return gray, mask, scale
+
+
 def background_motion(video_path, keypoints, step: int = 2, max_side: int = 480, max_pairs: int = 60) -> float:
     """How fast the background moves in a video, frame diagonals per second (median over frame pairs of the
     median Lucas-Kanade flow of corners outside the performer's box; ~0.005 for a tripod, above
@@ -156,12 +171,7 @@ def background_motion(video_path, keypoints, step: int = 2, max_side: int = 480,
     for index, (frame, seconds) in enumerate(iter_frames_with_times(video_path, rgb=False)):
         if index % step or index >= len(boxes):
             continue
-        scale = min(1.0, max_side / max(frame.shape[:2]))
-        gray = cv2.cvtColor(cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
-        mask = np.full(gray.shape, 255, np.uint8)
-        if np.isfinite(boxes[index]).all():
-            x0, y0, x1, y1 = np.clip(np.round(boxes[index] * scale), 0, [gray.shape[1], gray.shape[0]] * 2).astype(int)
-            mask[y0:y1, x0:x1] = 0
+        gray, mask, scale = background_frame(frame, boxes[index], max_side)
         if previous is not None:
             old_gray, old_mask, old_seconds = previous
             corners = cv2.goodFeaturesToTrack(old_gray, 200, 0.01, 8, mask=old_mask)
@@ -207,12 +217,7 @@ def background_homographies(video_path, keypoints, max_side: int = 640, min_poin
     max_skip = max(1, int(round(MAX_TRACKING_GAP_SECONDS * float(keypoints.fps))))
     anchor = None  # the last frame tied to the first: (grey, mask, its homography, its index)
     for index, (frame, _) in enumerate(iter_frames_with_times(video_path, rgb=False, max_frames=frames)):
-        scale = min(1.0, max_side / max(frame.shape[:2]))
-        gray = cv2.cvtColor(cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
-        mask = np.full(gray.shape, 255, np.uint8)
-        if np.isfinite(boxes[index]).all():
-            x0, y0, x1, y1 = np.clip(np.round(boxes[index] * scale), 0, [gray.shape[1], gray.shape[0]] * 2).astype(int)
-            mask[y0:y1, x0:x1] = 0
+        gray, mask, scale = background_frame(frame, boxes[index], max_side)
         if anchor is None:
             if index == 0:
                 anchor = (gray, mask, np.eye(3), 0)
