@@ -491,7 +491,7 @@ def balanced_frames(relative_world: np.ndarray, both_planted: np.ndarray, fps: f
 
 
 def balance_turns(relative_world: np.ndarray, view_world: np.ndarray, both_planted: np.ndarray,
-                  fps: float) -> tuple[np.ndarray, np.ndarray]:
+                  fps: float, balanced: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame turns that put the centre of mass over the feet along the camera's line of sight.
 
     relative_world: (frames, 17, 3) H36M17 pose, world axes (Z up), pelvis at the origin, metres;
@@ -506,10 +506,10 @@ def balance_turns(relative_world: np.ndarray, view_world: np.ndarray, both_plant
     centre of mass stays over the feet frame by frame. Each such frame is turned about the horizontal axis
     across the view, at the support point, by the angle that brings the centre of mass over it along the view;
     the lean across the view, which the picture shows, is kept. The turns fade in and out over ``BALANCE_SMOOTH_SECONDS``; identity
-    elsewhere.
+    elsewhere. ``balanced``: those frames where the caller has them already (:func:`balanced_frames`).
     """
     frames = len(relative_world)
-    balanced = balanced_frames(relative_world, both_planted, fps)
+    balanced = balanced_frames(relative_world, both_planted, fps) if balanced is None else np.asarray(balanced, bool)
     support = support_points(relative_world, np.ones((frames, 2), dtype=bool), np.array([0.0, 0.0, 1.0]))
     view = np.array(view_world, dtype=np.float64, copy=True)
     view[:, 2] = 0.0

@@ -707,8 +707,8 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
                       stacklevel=2)
     # Standing on both feet a while (standing, squatting), the centre of mass stays over them along the line of
     # sight too, which the picture does not show (grounding.balance_turns; not where seated).
-    turns, pivots = balance_turns(relative_world, rays, heel[:, 0] & heel[:, 1], fps)
-    balanced = balanced_frames(relative_world, heel[:, 0] & heel[:, 1], fps)  # the frames turned: also held below
+    balanced = balanced_frames(relative_world, heel[:, 0] & heel[:, 1], fps)  # turned here, held by the feet below
+    turns, pivots = balance_turns(relative_world, rays, heel[:, 0] & heel[:, 1], fps, balanced)
     turned = np.einsum("fij,fkj->fki", turns, relative_world - pivots[:, None]) + pivots[:, None]
     relative_world, reprojected = turned - turned[:, [PELVIS]], reprojected + turned[:, PELVIS]
     rotations = np.einsum("fij,fkjl->fkil", turns @ (world_from_camera @ provisional.T), rotations)
