@@ -28,6 +28,8 @@ class ImportResult:
     frame_start: int
     frame_end: int
     previous_action: bpy.types.Action | None = None
+    camera: bpy.types.Object | None = None  # the video's camera, where the import brought it (video_camera.py)
+    animation: Animation | None = None  # what was imported (headless.import_motion_file)
 
 
 def object_mode(context: bpy.types.Context) -> None:

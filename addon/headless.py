@@ -38,12 +38,13 @@ def import_motion_file(
     settings: RetargetOptions = RetargetOptions(),
     context: bpy.types.Context | None = None,
     video_camera: bool = False,
+    video_path: str | os.PathLike | None = None,
 ) -> armature_module.ImportResult:
     """Import an animation/motion ``.npz`` or ``.bvh``: a new armature, or onto ``armature`` through
     ``bone_map`` (a rig preset name, a bone-map JSON path, or a dict joint -> bone). With ``video_camera``
     and an animation grounded in its camera, that camera too (:func:`.video_camera.add_video_camera`), with
-    the clip's video behind it where one of the same name lies beside the file. On failure the scene is left
-    unchanged."""
+    the clip's video behind it (``video_path``, else one of the same name beside the file). The result's
+    ``camera`` is the camera added, if any, and its ``animation`` what was imported. On failure the scene is left unchanged."""
     context = context or bpy.context
     animation = load_animation(path, settings if armature is None else replace(settings, rig=None))
     with rollback_on_error(context):
@@ -55,9 +56,10 @@ def import_motion_file(
             from .video_camera import add_video_camera
 
             beside = [Path(path).with_name(clip_name(path) + suffix) for suffix in VIDEO_SUFFIXES]
-            video = next((candidate for candidate in beside if candidate.is_file()), None)
-            add_video_camera(context, animation, f"{result.armature.name} camera", video, result.frame_start)
-        return result
+            video = video_path or next((candidate for candidate in beside if candidate.is_file()), None)
+            camera = add_video_camera(context, animation, f"{result.armature.name} camera", video, result.frame_start)
+            result = replace(result, camera=camera)
+        return replace(result, animation=animation)
 
 
 def apply_to_armature(context, animation, armature: bpy.types.Object, bone_map, name: str):

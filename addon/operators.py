@@ -17,7 +17,6 @@ from .dependencies import in_process_possible
 from .preferences import get_preferences
 from .properties import FBX_PRESETS
 from .scene_io import armature_from_context
-from .scene_state import rollback_on_error
 from .sources import VIDEO_SUFFIXES, clip_name
 
 _TIMER_SECONDS = 0.2
@@ -267,31 +266,20 @@ class VIDEOPOSE_OT_run_video(_PolledJob, bpy.types.Operator, ImportHelper):
             self.cancel_job(context)  # removes the temporary folder
 
     def _import_result(self, context) -> str:
-        from videopose.core.animation import Animation
+        from videopose.retarget.pipeline import RetargetOptions, describe_world
 
-        from . import armature as armature_module
-        from .headless import apply_to_armature
+        from .headless import import_motion_file
 
-        name = clip_name(self._video)
-        try:
-            animation = Animation.load(self._output)
-            with rollback_on_error(context):
-                if self._target is None:
-                    result = armature_module.import_animation(context, animation, name)
-                else:
-                    result = apply_to_armature(context, animation, self._target,
-                                               context.scene.videopose.bone_map_spec(), name)
-                camera = None
-                if context.scene.videopose.video_camera:
-                    from .video_camera import add_video_camera
-
-                    camera = add_video_camera(context, animation, f"{result.armature.name} camera", self._video,
-                                              result.frame_start)
+        settings = context.scene.videopose
+        try:  # the run's animation is already on the chosen rig: imported as it is, like Import Motion does
+            result = import_motion_file(self._output, armature=self._target,
+                                        bone_map=settings.bone_map_spec() if self._target is not None else None,
+                                        settings=RetargetOptions(), context=context,
+                                        video_camera=settings.video_camera, video_path=self._video)
         except Exception as error:
             self.report({"ERROR"}, f"VideoPose: {_error_text(error)}")
             return "CANCELLED"
-        from videopose.retarget.pipeline import describe_world
-
+        camera, animation = result.camera, result.animation
         self.report({"INFO"}, f"VideoPose: imported {result.action.name} ({animation.num_frames} frames)"
                               + (f" and its video camera {camera.name}" if camera is not None else "")
                               + f"; world: {describe_world(animation)}")
