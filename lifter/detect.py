@@ -560,8 +560,7 @@ def with_background(people: list[Keypoints2D], path: str | os.PathLike,
     from videopose.lifter.camera import MOVING_CAMERA_SPEED, background_motion
 
     speed = np.array(background_motion(path, people[0]))
-    people = [type(person)(**{**person.__dict__, "extras": {**person.extras, "background_speed": speed}})
-              for person in people]
+    people = [person.with_extras(background_speed=speed) for person in people]
     if speed > MOVING_CAMERA_SPEED:
         return with_background_homographies(people, path, progress)
     return with_background_lines(people, background_lines(path, people))
@@ -580,8 +579,7 @@ def with_background_homographies(people: list[Keypoints2D], path: str | os.PathL
     report = progress or no_progress
     homographies, tracked = background_homographies(
         path, people[0], progress=lambda done, total: report(done, total, "following the camera"))
-    people = [type(person)(**{**person.__dict__, "extras": {**person.extras, "background_homographies": homographies,
-                                                            "background_tracked": tracked}}) for person in people]
+    people = [person.with_extras(background_homographies=homographies, background_tracked=tracked) for person in people]
     return with_background_lines(people, background_lines(path, people, homographies))
 
 

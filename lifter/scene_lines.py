@@ -94,5 +94,4 @@ def background_lines(video_path: str | os.PathLike, people, homographies: np.nda
 
 def with_background_lines(people: list, lines: np.ndarray) -> list:
     """The Keypoints2D ``people`` with the (n, 4) ``lines`` of their video in ``extras["background_lines_px"]``."""
-    return [type(person)(**{**person.__dict__, "extras": {**person.extras, "background_lines_px": lines}})
-            for person in people]
+    return [person.with_extras(background_lines_px=lines) for person in people]

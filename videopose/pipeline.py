@@ -358,7 +358,7 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
     background = {key: grounding.extras[key] for key in BACKGROUND_EXTRAS if key in grounding.extras}  # one for all
     animations, world = [], None
     for (files, keypoints), motion in zip(chosen, motions):
-        keypoints = type(keypoints)(**{**keypoints.__dict__, "extras": {**keypoints.extras, **background}})
+        keypoints = keypoints.with_extras(**background)
         with warnings.catch_warnings(record=True) as caught:  # the run summary says them, once each, on one line
             warnings.simplefilter("always")
             animation = retarget_motion(motion, options.retarget, keypoints=keypoints, world=world)
@@ -380,7 +380,7 @@ def _run_stages(video_path: Path, output_path: Path, checkpoint_path: Path, opti
     if options.preview is not None:
         began = time.perf_counter()
         others = [person for person in everyone if person is not chosen[0][1]]  # labelled, to pick --person N
-        performer = type(chosen[0][1])(**{**chosen[0][1].__dict__, "extras": {**chosen[0][1].extras, **background}})
+        performer = chosen[0][1].with_extras(**background)
         make_preview(motions[0], performer, video_path, Path(options.preview), options, stage_progress("preview"),
                      others=others)
         seconds["preview"] = time.perf_counter() - began

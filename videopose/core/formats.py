@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +56,10 @@ class Keypoints2D:
     @property
     def num_frames(self) -> int:
         return int(self.keypoints.shape[0])
+
+    def with_extras(self, **extras: np.ndarray) -> "Keypoints2D":
+        """The same keypoints with ``extras`` added (or replaced) in their extras."""
+        return replace(self, extras={**self.extras, **extras})
 
     def save(self, path: str | os.PathLike, overwrite: bool = True) -> None:
         arrays: dict[str, np.ndarray] = dict(
