@@ -187,6 +187,28 @@ def background_motion(video_path, keypoints, step: int = 2, max_side: int = 480,
     return float(np.median(speeds)) if speeds else 0.0
 
 
+def pair_homography(old_gray: np.ndarray, old_mask: np.ndarray, gray: np.ndarray,
+                    min_points: int = 12) -> tuple[np.ndarray | None, float]:
+    """The (3, 3) homography taking ``gray``'s pixels to ``old_gray``'s, from corners of ``old_gray`` inside
+    ``old_mask`` tracked by Lucas-Kanade both ways (kept where the backward track returns within 1 px) and a
+    RANSAC fit (2 px), and the share of the tracked corners it explains; (None, 0) where fewer than
+    ``min_points`` corners agree."""
+    import cv2
+
+    corners = cv2.goodFeaturesToTrack(old_gray, 400, 0.01, 8, mask=old_mask)
+    if corners is None or len(corners) < min_points:
+        return None, 0.0
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(old_gray, gray, corners, None)
+    back, back_status, _ = cv2.calcOpticalFlowPyrLK(gray, old_gray, moved, None)
+    good = (status[:, 0] == 1) & (back_status[:, 0] == 1) & (np.linalg.norm((back - corners)[:, 0], axis=1) < 1.0)
+    if good.sum() < min_points:
+        return None, 0.0
+    found, inliers = cv2.findHomography(moved[good], corners[good], cv2.RANSAC, 2.0)
+    if found is None or inliers is None or inliers.sum() < min_points:
+        return None, 0.0
+    return found, float(inliers.sum() / good.sum())
+
+
 MAX_TRACKING_GAP_SECONDS = 0.25  # frames lost for longer than this break a moving camera's chain to its first frame
 
 
@@ -204,8 +226,6 @@ def background_homographies(video_path, keypoints, max_side: int = 640, min_poin
     MAX_TRACKING_GAP_SECONDS; after a longer loss every later frame is NaN (the chain to the first is broken).
     Returns (homographies (frames, 3, 3), NaN where unknown; inlier share (frames,): the tracked corners the
     homography explains, 1 for frame 0). ``progress(done, total)``: called per frame."""
-    import cv2
-
     from videopose.lifter.video import iter_frames_with_times
 
     boxes = person_boxes(np.asarray(keypoints.keypoints, dtype=np.float64), np.asarray(keypoints.scores))
@@ -223,16 +243,7 @@ def background_homographies(video_path, keypoints, max_side: int = 640, min_poin
                 anchor = (gray, mask, np.eye(3), 0)
         elif index - anchor[3] <= max_skip:  # tracked from the last frame tied to the first (a frame lost between)
             old_gray, old_mask, old_chained, _ = anchor
-            step = None
-            corners = cv2.goodFeaturesToTrack(old_gray, 400, 0.01, 8, mask=old_mask)
-            if corners is not None and len(corners) >= min_points:
-                moved, status, _ = cv2.calcOpticalFlowPyrLK(old_gray, gray, corners, None)
-                back, back_status, _ = cv2.calcOpticalFlowPyrLK(gray, old_gray, moved, None)
-                good = (status[:, 0] == 1) & (back_status[:, 0] == 1) & (np.linalg.norm((back - corners)[:, 0], axis=1) < 1.0)
-                if good.sum() >= min_points:
-                    found, inliers = cv2.findHomography(moved[good], corners[good], cv2.RANSAC, 2.0)
-                    if found is not None and inliers is not None and inliers.sum() >= min_points:
-                        step, shares[index] = found, float(inliers.sum() / good.sum())
+            step, shares[index] = pair_homography(old_gray, old_mask, gray, min_points)
             if step is not None:
                 full = np.diag([1.0 / scale, 1.0 / scale, 1.0]) @ step @ np.diag([scale, scale, 1.0])
                 chained = old_chained @ full  # x_0 ~ H_anchor x_anchor, x_anchor ~ step x_t
