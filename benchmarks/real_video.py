@@ -805,37 +805,36 @@ TURN_PAN_DEGREES = 8.0  # its pan over the clip (-4 to +4), following the walk .
 TURN_TILT_DEGREES = 3.0  # ... and a tilt up and back
 
 
+def _turned_camera(camera: CalibratedCamera, turns: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray, CalibratedCamera]:
+    """A camera at ``camera``'s centre turned by ``turns`` (frames, 3, 3) Q_t (its frame t's camera frame -> the
+    calibrated camera's), with TURN_FOCAL_FACTOR x the focal length and the principal point in the middle ->
+    ((frames, 3, 3) the pixel maps from each turned frame into the calibrated one, Q_t, the
+    :class:`CalibratedCamera` of the turned view's first frame)."""
+    focal = TURN_FOCAL_FACTOR * float(camera.intrinsics[0, 0])
+    turned = np.array([[focal, 0.0, camera.width / 2], [0.0, focal, camera.height / 2], [0.0, 0.0, 1.0]])
+    first = CalibratedCamera(f"{camera.name}-{kind}", camera.width, camera.height, turned, np.zeros(5),
+                             turns[0].T @ camera.camera_from_world, turns[0].T @ camera.translation)
+    return camera.intrinsics @ turns @ np.linalg.inv(turned), turns, first
+
+
 def turning_view(camera: CalibratedCamera, frames: int) -> tuple[np.ndarray, np.ndarray, CalibratedCamera]:
-    """A camera at ``camera``'s centre that turns (pan TURN_PAN_DEGREES, tilt TURN_TILT_DEGREES over the clip)
-    with TURN_FOCAL_FACTOR x its focal length and the principal point in the middle -> ((frames, 3, 3) the
-    pixel maps from each turned frame into the calibrated one, (frames, 3, 3) Q_t: turned frame t's camera frame
-    -> the calibrated camera's, the :class:`CalibratedCamera` of the turned view's first frame)."""
+    """:func:`_turned_camera` panning TURN_PAN_DEGREES (easing in and out) and tilting TURN_TILT_DEGREES and back
+    over the clip."""
     phase = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, frames))  # 0 -> 1, easing in and out
     yaw = TURN_PAN_DEGREES * (phase - 0.5)
     pitch = TURN_TILT_DEGREES * np.sin(np.linspace(0.0, np.pi, frames))
-    turns = Rotation.from_euler("yx", np.c_[yaw, -pitch], degrees=True).as_matrix()
-    focal = TURN_FOCAL_FACTOR * float(camera.intrinsics[0, 0])
-    turned = np.array([[focal, 0.0, camera.width / 2], [0.0, focal, camera.height / 2], [0.0, 0.0, 1.0]])
-    maps = camera.intrinsics @ turns @ np.linalg.inv(turned)
-    first = CalibratedCamera(f"{camera.name}-turning", camera.width, camera.height, turned, np.zeros(5),
-                             turns[0].T @ camera.camera_from_world, turns[0].T @ camera.translation)
-    return maps, turns, first
+    return _turned_camera(camera, Rotation.from_euler("yx", np.c_[yaw, -pitch], degrees=True).as_matrix(), "turning")
 
 
 SHAKE_DEGREES = 0.6  # the hand-held view's jitter: per axis, smoothed over 2 frames
 
 
 def shaken_view(camera: CalibratedCamera, frames: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray, CalibratedCamera]:
-    """As :func:`turning_view`, for a camera held in the hand: it jitters SHAKE_DEGREES (per axis, a random walk
-    smoothed over 2 frames) about its centre instead of panning."""
-    rng = np.random.default_rng(seed)
-    noise = gaussian_filter1d(rng.normal(size=(frames, 3)), 2, axis=0)
-    turns = Rotation.from_rotvec(noise / noise.std(axis=0) * np.radians(SHAKE_DEGREES)).as_matrix()
-    focal = TURN_FOCAL_FACTOR * float(camera.intrinsics[0, 0])
-    turned = np.array([[focal, 0.0, camera.width / 2], [0.0, focal, camera.height / 2], [0.0, 0.0, 1.0]])
-    first = CalibratedCamera(f"{camera.name}-shaken", camera.width, camera.height, turned, np.zeros(5),
-                             turns[0].T @ camera.camera_from_world, turns[0].T @ camera.translation)
-    return camera.intrinsics @ turns @ np.linalg.inv(turned), turns, first
+    """:func:`_turned_camera` held in the hand: jittering SHAKE_DEGREES (per axis, a random walk smoothed over
+    2 frames) about its centre."""
+    noise = gaussian_filter1d(np.random.default_rng(seed).normal(size=(frames, 3)), 2, axis=0)
+    return _turned_camera(camera, Rotation.from_rotvec(noise / noise.std(axis=0) * np.radians(SHAKE_DEGREES)).as_matrix(),
+                          "shaken")
 
 
 def turned_video(source: Path, target: Path, maps: np.ndarray) -> Path:
