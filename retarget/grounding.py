@@ -273,9 +273,7 @@ def picture_lean_degrees(body_rays: np.ndarray, body_weights: np.ndarray) -> np.
     y/z), NaN unknown; body_weights: (frames, 17). Over LYING_DEGREES in LYING_SHARE of the frames the performer
     lies across the picture: lying down, or a camera on its side (pose2sim cam04's deep lunges: 16 % of the
     frames, sports2d's flip 12 %, the other real clips 0)."""
-    from videopose.core.layouts import H36M17
-
-    hips = [H36M17.index("left_hip"), H36M17.index("right_hip")]
+    hips = [_LEFT_HIP, _RIGHT_HIP]
     shoulders = [H36M17.index("left_shoulder"), H36M17.index("right_shoulder")]
     seen = (np.asarray(body_weights)[:, hips + shoulders] > 0).all(axis=1) & np.isfinite(body_rays[:, hips + shoulders]).all(axis=(1, 2))
     axis = body_rays[seen][:, shoulders].mean(axis=1) - body_rays[seen][:, hips].mean(axis=1)

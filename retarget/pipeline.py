@@ -29,6 +29,7 @@ from videopose.retarget.rigs import Rig, load_rig, retarget_to_rig, twist_made_c
 from videopose.retarget.root import ankle_height, ankles_kept_above_floor
 from videopose.retarget.smoothing import DEFAULT_STRENGTH, smooth_positions, smooth_rotations
 from videopose.retarget.camera_model import PinholeCamera
+from videopose.retarget.camera_motion import turned_degrees
 from videopose.retarget.contact import ImageContactThresholds
 from videopose.retarget.grounding import DEFAULT_HEIGHT_M
 from videopose.retarget.solve import SharedWorld, scene_camera, solve_animation, solve_grounded_animation
@@ -103,8 +104,6 @@ def describe_world(animation: Animation) -> str:
     if "camera_position" in extras:
         camera.append(f"camera {float(np.asarray(extras['camera_position'])[2]):.2f} m over the floor")
     if "camera_turns" in extras:
-        from videopose.retarget.camera_motion import turned_degrees
-
         camera.append(f"turning up to {turned_degrees(np.asarray(extras['camera_turns'])):.0f} degrees from its first "
                       "frame's view")
     if "camera_focal_px" in extras:
