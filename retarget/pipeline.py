@@ -102,7 +102,8 @@ def describe_world(animation: Animation) -> str:
     parts = [str(extras.get("grounding", "from the lifter depth (no keypoints given)")), up]
     camera = []
     if "camera_position" in extras:
-        camera.append(f"camera {float(np.asarray(extras['camera_position'])[2]):.2f} m over the floor")
+        height = float(np.asarray(extras["camera_position"])[2])
+        camera.append(f"camera {abs(height):.2f} m {'over' if height >= 0 else 'under'} the floor")
     if "camera_turns" in extras:
         camera.append(f"turning up to {turned_degrees(np.asarray(extras['camera_turns'])):.0f} degrees from its first "
                       "frame's view")

@@ -154,3 +154,15 @@ def test_cli_follows_a_turning_camera_and_says_in_one_line_when_the_camera_moves
     assert ("videopose retarget: warning: the camera moves (the background's motion is no turn" in err) is not grounded
     assert "UserWarning" not in err
     assert ("heel_contacts" in Animation.load(out).extras) is grounded
+
+
+def test_the_world_line_says_a_camera_under_the_floor_is_under_it(walk: Motion3D) -> None:
+    """A camera below the feet's level (sports2d: a performer on a roof filmed from the ground) reads "0.14 m
+    under the floor", not "-0.14 m over" it."""
+    from videopose.retarget.pipeline import describe_world
+
+    animation = retarget_motion(walk, RetargetOptions())
+    for height, words in ((-0.14, "camera 0.14 m under the floor"), (1.62, "camera 1.62 m over the floor")):
+        placed = Animation(animation.skeleton, animation.local_quats_xyzw, animation.root_positions, animation.fps,
+                           animation.contacts, {**animation.extras, "camera_position": np.array([0.0, -4.0, height])})
+        assert words in describe_world(placed)
