@@ -70,6 +70,7 @@ PATH_SMOOTH_SECONDS = 0.1  # Gaussian sigma of root paths before their length is
 STANCE_RADIUS_M = 0.01   # a reference foot is planted while it stays within this (horizontally) ...
 STANCE_HALF_WINDOW_S = 0.05  # ... over +- this window around the frame ...
 STANCE_LOW_M = 0.05      # ... and its lowest point is this close to the floor
+MOVING_FOOT_SPEED = 0.3  # m/s: a reference foot's centre faster than this is clearly moving (contact_false_moving)
 MIN_STANCE_S = 0.1
 STILL_IMAGE_SHIFT = 0.10  # "in place" ends when the 2D hip centre moved this x the 2D body height sideways ...
 STILL_START_SHIFT = 0.04  # ... at the last frame before that within this of where it started
@@ -102,6 +103,13 @@ DEFINITIONS = {
                       "'own ankle height': the animation's ankle height minus the height the retargeter gives a planted ankle (retarget.root.ankle_height)",
     "contact_recall": "share of reference stance frames (both feet) that the animation marks as contact",
     "contact_precision": "share of the animation's contact frames that are reference stance frames",
+    "contact_false_moving": "share of the animation's contact frames where the reference foot is clearly not "
+                            "planted: its lowest point (heel or foot index) over 5 cm above the floor, or its "
+                            "centre (smoothed as for stance) moving faster than 0.3 m/s (the retargeter's own "
+                            "contact exit speed); unlike 1 - contact_precision it does not count the frames the "
+                            "strict 1 cm stance leaves out while the foot is down and still within the "
+                            "triangulation's wander (a support foot's heel swivelling 5 cm on its ball, cam01 "
+                            "frames 12-21)",
     "turning": "--turning: each camera's video resampled as seen by a camera at its centre that turns (pan -4 to +4 "
                "degrees easing in and out, tilt 0 -> 3 -> 0 degrees, focal length x1.25, principal point in the middle), "
                "run as a user's clip (the label's videopose args, no field of view: the one found is reported against "
@@ -264,6 +272,15 @@ def reference_stance(feet: np.ndarray, floor_z: float, fps: float) -> np.ndarray
     return planted
 
 
+def reference_moving(feet: np.ndarray, floor_z: float, fps: float) -> np.ndarray:
+    """(frames, 2, 3, 3) smoothed reference foot points (world, Z up) -> (frames, 2) bool: the foot is clearly
+    not planted (see DEFINITIONS["contact_false_moving"])."""
+    centre = feet.mean(axis=2)[..., :2]
+    speed = np.linalg.norm(np.gradient(centre, axis=0), axis=-1) * fps if len(centre) > 1 else np.zeros(centre.shape[:2])
+    lowest = feet[..., 1:, 2].min(axis=2) - floor_z
+    return (lowest > STANCE_LOW_M) | (speed > MOVING_FOOT_SPEED)
+
+
 def stance_repeatability(three_view: np.ndarray, stance: np.ndarray, fps: float) -> dict:
     """How well the reference's stance repeats itself: (views, frames, 33, 3) landmarks triangulated from three
     of the four cameras (each left out once) -> per left-out camera the contact precision and recall that
@@ -389,6 +406,7 @@ def load_reference(rebuild: bool) -> dict:
                                       for side in FEET], axis=0)))
     head_height = smooth_h36m[:, _H["head"], 2] - floor["level_z_m"]
     stance = reference_stance(feet, floor["level_z_m"], fps)
+    moving = reference_moving(feet, floor["level_z_m"], fps)
     stats = json.loads(str(data["stats_json"]))
     stats["stance_repeatability"] = stance_repeatability(data["three_view"], stance, fps)
     # Sanity of the triangulation: bones of constant length, a body upright at the start.
@@ -403,6 +421,7 @@ def load_reference(rebuild: bool) -> dict:
     }
     return {
         "fps": fps, "h36m": h36m, "smooth_h36m": smooth_h36m, "feet": feet, "floor": floor, "stance": stance,
+        "moving": moving,
         "leg_length_m": leg, "height_m": float(np.percentile(head_height, 90)), "stats": stats,
         "cameras": {camera.name: camera for camera in read_qca(CALIBRATION)},
     }
@@ -526,6 +545,7 @@ def score_camera(reference: dict, camera: CalibratedCamera, animation: Animation
     own_rise = ankles[..., 2] - ankle_height(animation.skeleton) if set(H36M17.names) <= set(names) else None
     contacts = np.zeros((frames, 2), bool) if animation.contacts is None else np.asarray(animation.contacts[:frames], bool)
     both = contacts & stance
+    moving = reference["moving"][:frames]
     result.update({
         "stance_phases": len(slides), "stance_frames": int(stance.sum()),
         "stance_slide_cm": 100 * float(np.mean(slides)) if slides else float("nan"),
@@ -540,11 +560,13 @@ def score_camera(reference: dict, camera: CalibratedCamera, animation: Animation
         "contact_precision": float(both.sum() / contacts.sum()) if contacts.any() else float("nan"),
         "contact_recall_per_foot": [float(both[:, f].sum() / max(1, stance[:, f].sum())) for f in range(2)],
         "contact_frames": int(contacts.sum()),
+        "contact_false_moving": float((contacts & moving).sum() / contacts.sum()) if contacts.any() else float("nan"),
     })
     if "heel_contacts" in animation.extras and "toe_contacts" in animation.extras:
         either = (np.asarray(animation.extras["heel_contacts"], bool) | np.asarray(animation.extras["toe_contacts"], bool))[:frames]
         result["contact_recall_heel_or_toe"] = float((either & stance).sum() / max(1, stance.sum()))
         result["contact_precision_heel_or_toe"] = float((either & stance).sum() / either.sum()) if either.any() else float("nan")
+        result["contact_false_moving_heel_or_toe"] = float((either & moving).sum() / either.sum()) if either.any() else float("nan")
 
     # Root path.
     reference_root = reference["smooth_h36m"][:frames, _H["pelvis"]]
@@ -904,8 +926,10 @@ _TABLE = (
     ("stance rise (cm)", "stance_rise_cm", "{:+.1f}"),
     ("contact recall", "contact_recall", "{:.0%}"),
     ("contact precision", "contact_precision", "{:.0%}"),
+    ("contacts on a moving foot", "contact_false_moving", "{:.0%}"),
     ("contact recall, heel or toe", "contact_recall_heel_or_toe", "{:.0%}"),
     ("contact precision, heel or toe", "contact_precision_heel_or_toe", "{:.0%}"),
+    ("contacts on a moving foot, heel or toe", "contact_false_moving_heel_or_toe", "{:.0%}"),
     ("distance (m)", "distance_m", "{:.2f}"),
     ("distance ratio", "distance_ratio", "x{:.2f}"),
     ("path ratio", "path_length_ratio", "x{:.2f}"),
