@@ -50,6 +50,7 @@ from videopose.core.formats import Keypoints2D, Motion3D  # noqa: E402
 from videopose.core.layouts import H36M17, MEDIAPIPE33  # noqa: E402
 from videopose.core.frame_runs import frame_runs  # noqa: E402
 from videopose.retarget.grounding import centre_of_mass  # noqa: E402
+from videopose.retarget.rig_feet import canonical_foot_offset  # noqa: E402
 
 SHARED = Path(os.environ.get("VIDEOPOSE_SHARED", REPO / ".." / "shared")).resolve()
 VIDEOS = SHARED / "videos"
@@ -98,6 +99,10 @@ DEFINITIONS = {
     "stance_slide_cm": "per reference stance phase, the largest horizontal distance the animation's ankle moves from "
                        "where it was at the phase's first frame; mean over phases and feet (the reference's own "
                        "ankle by the same measure is given as 'reference')",
+    "stance_ball_slide_cm": "the same for the ball of the animation's foot (the canonical armature's ankle bone "
+                            "tip, 0.35 x the shin in front of the ankle: retarget.rig_feet.canonical_foot_offset), "
+                            "which also moves where a planted foot swivels about its ankle; 'reference': the "
+                            "reference's foot index landmark by the same measure",
     "stance_rise_cm": "during reference stance, the animation's ankle height over its floor (z) minus the "
                       "reference ankle's height over the true floor, median over frames; positive = floats. "
                       "'own ankle height': the animation's ankle height minus the height the retargeter gives a planted ankle (retarget.root.ankle_height)",
@@ -539,6 +544,12 @@ def score_camera(reference: dict, camera: CalibratedCamera, animation: Animation
     reference_ankles = reference["feet"][:frames, :, 0]
     slides = phase_slides(ankles[..., :2], stance)
     reference_slides = phase_slides(reference_ankles[..., :2], stance)
+    transforms = animation.world_transforms()[1][:frames]
+    balls = np.stack([positions[:, names.index(f"{side}_ankle")]
+                      + transforms[:, names.index(f"{side}_ankle")] @ canonical_foot_offset(animation.skeleton, side)
+                      for side in FEET], axis=1)
+    ball_slides = phase_slides(balls[..., :2], stance)
+    reference_ball_slides = phase_slides(reference["feet"][:frames, :, 2, :2], stance)
     rise = ankles[..., 2] - (reference_ankles[..., 2] - floor_z)
     from videopose.retarget.root import ankle_height
 
@@ -551,6 +562,9 @@ def score_camera(reference: dict, camera: CalibratedCamera, animation: Animation
         "stance_slide_cm": 100 * float(np.mean(slides)) if slides else float("nan"),
         "stance_slide_max_cm": 100 * float(np.max(slides)) if slides else float("nan"),
         "stance_slide_reference_cm": 100 * float(np.mean(reference_slides)) if reference_slides else float("nan"),
+        "stance_ball_slide_cm": 100 * float(np.mean(ball_slides)) if ball_slides else float("nan"),
+        "stance_ball_slide_reference_cm": 100 * float(np.mean(reference_ball_slides)) if reference_ball_slides
+        else float("nan"),
         "stance_rise_cm": 100 * float(np.median(rise[stance])) if stance.any() else float("nan"),
         "stance_rise_own_ankle_height_cm": 100 * float(np.median(own_rise[stance]))
         if own_rise is not None and stance.any() else float("nan"),
@@ -923,6 +937,7 @@ _TABLE = (
     ("animation knees, ankles (mm)", "animation_p_mpjpe_legs_mm", "{:.0f}"),
     ("up tilt (deg)", "up_tilt_deg", "{:.1f}"),
     ("stance slide (cm)", "stance_slide_cm", "{:.1f}"),
+    ("stance slide, ball of the foot (cm)", "stance_ball_slide_cm", "{:.1f}"),
     ("stance rise (cm)", "stance_rise_cm", "{:+.1f}"),
     ("contact recall", "contact_recall", "{:.0%}"),
     ("contact precision", "contact_precision", "{:.0%}"),

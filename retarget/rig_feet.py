@@ -14,7 +14,11 @@ skeleton has no foot). On the rig, with its own rest pose:
   follow), in the plane of the old knee;
 - **feet**: a foot turns towards flat on the floor (level, keeping the shin's heading) while planted
   and as the ankle comes within ``FLAT_BELOW`` of its ankle height, and further where its toes would
-  otherwise go under the floor; a toe bone bends up (towards flat) where its tip would go under.
+  otherwise go under the floor; a toe bone bends up (towards flat) where its tip would go under;
+- **a planted foot keeps its heading** (:func:`held_headings`): through each contact run it points where
+  it pointed on median over the run, eased in and out like the ankle's pin, so its toes stay put too. The
+  heading otherwise follows the shin's twist, which the lifter leaves loose: on the pose2sim walk the
+  canonical foot swivelled 10-40 degrees about its pinned ankle within one stance, its ball sliding 2-7 cm.
 
 Everything is vectorised over frames; loops run over the two legs and a fixed number of bisection steps.
 """
@@ -142,6 +146,10 @@ def plant_feet(animation: Animation, legs: list[Leg], mapped: set[int], heights:
         flat = np.maximum(flat, weight)
         below = [rest[joint] - rest[leg.foot] for joint in leg.below_foot]
         turned[leg.foot] = _above_floor(foot_rigid, flat, ankle, np.array(below).reshape(-1, 3))
+        if contacts is not None and below:  # the toes' farthest joint along the floor gives the foot's heading
+            forward = max(below, key=lambda offset: float(np.linalg.norm(offset[:2])))
+            turned[leg.foot] = held_headings(turned[leg.foot], forward,
+                                             np.asarray(contacts, dtype=bool)[:, leg.side], blend)
         for toe in (toe for toe in leg.toes if skeleton.parents[toe] == leg.foot):  # bends at the ball
             toe_head = ankle + turned[leg.foot] @ (rest[toe] - rest[leg.foot])
             tips = [rest[joint] - rest[toe] for joint in _descendants(skeleton, toe)]
@@ -161,6 +169,23 @@ def _chain_length(rest: np.ndarray, leg: Leg) -> float:
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+
+
+def held_headings(rotations: np.ndarray, forward: np.ndarray, planted: np.ndarray, blend_frames: int) -> np.ndarray:
+    """(frames, 3, 3) a foot's world rotations (applied to rest offsets) -> the same turned about the vertical
+    so that in each run of ``planted`` (frames,) bool frames the foot keeps one heading: the run's median
+    direction, on the floor, of its ``forward`` (3,) rest offset (ankle -> toes); eased in and out over
+    ``blend_frames`` as the ankle's pin is (:func:`videopose.retarget.ik.pin_weights`). Turning about the
+    vertical keeps every point of the foot at its height (flat stays flat, toes stay over the floor)."""
+    pointing = rotations @ np.asarray(forward, dtype=np.float64)
+    length = np.linalg.norm(pointing[:, :2], axis=-1)
+    usable = np.isfinite(length) & (length > 1e-6)
+    heading = np.zeros((len(rotations), 3))
+    heading[usable, :2] = pointing[usable, :2] / length[usable, None]
+    weight, held = pin_weights(np.asarray(planted, dtype=bool) & usable, heading, blend_frames)
+    turn = np.arctan2(held[:, 1], held[:, 0]) - np.arctan2(heading[:, 1], heading[:, 0])
+    turn = np.where(usable, weight * (np.mod(turn + np.pi, 2 * np.pi) - np.pi), 0.0)
+    return Rotation.from_rotvec(turn[:, None] * _Z).as_matrix() @ rotations
 
 
 def _towards_flat(rotations: np.ndarray, amount: np.ndarray) -> np.ndarray:
@@ -245,6 +270,9 @@ def flatten_canonical_feet(animation: Animation) -> Animation:
         weight = (pin_weights(np.asarray(contacts, dtype=bool)[:, side], positions[:, ankle], blend)[0]
                   if contacts is not None else np.zeros(frames))
         flat = np.maximum(np.clip((level + FLAT_BELOW - positions[:, ankle, 2]) / FLAT_BELOW, 0.0, 1.0), weight)
-        turned[ankle] = _above_floor(world[:, ankle], flat, positions[:, ankle], canonical_foot_offset(skeleton, name)[None])
+        forward = canonical_foot_offset(skeleton, name)
+        turned[ankle] = _above_floor(world[:, ankle], flat, positions[:, ankle], forward[None])
+        if contacts is not None:
+            turned[ankle] = held_headings(turned[ankle], forward, np.asarray(contacts, dtype=bool)[:, side], blend)
     mapped = set(range(skeleton.num_joints)) - set(ankles)
     return _with_world_rotations(animation, local, world, turned, mapped)

@@ -61,6 +61,10 @@ def test_feet_stay_on_the_floor_and_planted_feet_stay_put(clips: dict[str, Motio
                 assert np.abs(ankle[:, 2] - height).max() < 1e-6, name
                 tilt = np.degrees(np.arccos(np.clip(world[start:stop, leg.foot, 2, 2], -1, 1)))
                 assert tilt.max() < 0.5, f"{name}: planted foot tilted {tilt.max():.1f} deg"
+                # The toes stay put too: before, the foot swivelled about its pinned ankle with the shin's twist.
+                toes = positions[start:stop][:, list(leg.below_foot)]
+                swivel = np.linalg.norm(toes - np.median(toes, axis=0), axis=-1).max()
+                assert swivel < 0.005, f"{name}: planted toes moved {swivel * 100:.1f} cm"
                 planted_frames += stop - start
     assert planted_frames > 50
 
@@ -77,10 +81,16 @@ def test_canonical_feet_flattened_keep_the_ball_of_the_foot_on_the_floor(clips: 
         positions, world = flattened.world_transforms()
         np.testing.assert_allclose(positions, animation.world_positions(), atol=1e-9)
         names = flattened.skeleton.names
-        for side in ("left", "right"):
+        for foot, side in enumerate(("left", "right")):
             ankle = names.index(f"{side}_ankle")
             ball = positions[:, ankle] + world[:, ankle] @ canonical_foot_offset(flattened.skeleton, side)
             assert ball[:, 2].min() > -1e-3, f"{name}: {side} foot {ball[:, 2].min() * 100:.1f} cm under the floor"
+            planted = np.asarray(flattened.extras.get("heel_contacts", flattened.contacts), dtype=bool)
+            for start, stop in frame_runs(planted[:, foot]):
+                # The foot about its ankle (the ankle's own lock is the lock's): before, it swivelled with the shin.
+                foot_vector = ball[start:stop] - positions[start:stop, ankle]
+                swivel = np.linalg.norm(foot_vector - np.median(foot_vector, axis=0), axis=-1).max()
+                assert swivel < 0.005, f"{name}: {side} planted foot swivelled {swivel * 100:.1f} cm at its ball"
 
 
 def test_a_pin_left_behind_by_a_fast_step_does_not_pull_the_root_down() -> None:
@@ -114,3 +124,31 @@ def test_a_pin_left_behind_by_a_fast_step_does_not_pull_the_root_down() -> None:
     # While standing, the feet stay pinned where they stood.
     for leg in legs:
         np.testing.assert_allclose(positions[:10, leg.foot], rest[leg.foot] + root[:10] - rest[0], atol=1e-6)
+
+
+def test_a_planted_foot_keeps_its_heading_while_the_shin_twists() -> None:
+    """The shin's twist (which the lifter leaves loose) swings the foot 40 degrees during a stance: the held
+    foot points one way throughout it (its run's median), is eased back out after it, keeps every point's
+    height, and is left alone far from the stance."""
+    from scipy.spatial.transform import Rotation
+
+    from videopose.retarget.rig_feet import held_headings
+
+    frames, blend = 60, 4
+    yaw = np.radians(np.linspace(-20.0, 20.0, frames))
+    pitch = np.radians(15.0 * np.sin(np.linspace(0, 6, frames)))  # the foot not flat everywhere
+    rotations = Rotation.from_euler("zx", np.stack([yaw, pitch], axis=1)).as_matrix()
+    planted = np.zeros(frames, dtype=bool)
+    planted[20:40] = True
+    forward = np.array([0.0, -0.14, -0.05])
+    held = held_headings(rotations, forward, planted, blend)
+    pointing = held @ forward
+    heading = np.degrees(np.arctan2(pointing[:, 1], pointing[:, 0]))
+    before = np.degrees(np.arctan2((rotations @ forward)[:, 1], (rotations @ forward)[:, 0]))
+    assert np.ptp(heading[20:40]) < 1e-6  # before: 13 degrees over the stance
+    assert heading[30] == pytest.approx(np.median(before[20:40]), abs=1e-3)
+    np.testing.assert_allclose(heading[:20 - blend], before[:20 - blend], atol=1e-9)
+    np.testing.assert_allclose(heading[40 + blend:], before[40 + blend:], atol=1e-9)
+    np.testing.assert_allclose(pointing[:, 2], (rotations @ forward)[:, 2], atol=1e-12)  # heights kept
+    easing = np.abs(heading[40:40 + blend] - before[40:40 + blend])
+    assert np.all(np.diff(easing) < 0)  # eased back out
