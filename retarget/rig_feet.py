@@ -16,7 +16,8 @@ skeleton has no foot). On the rig, with its own rest pose:
   and as the ankle comes within ``FLAT_BELOW`` of its ankle height, and further where its toes would
   otherwise go under the floor; a toe bone bends up (towards flat) where its tip would go under;
 - **a planted foot keeps its heading** (:func:`held_headings`): through each contact run it points where
-  it pointed on median over the run, eased in and out like the ankle's pin, so its toes stay put too. The
+  it pointed on median over the run, so its toes stay put too; in the air it turns smoothly to its next
+  stance's heading (or back to the shin's) over ``HEADING_EASE_SECONDS``. The
   heading otherwise follows the shin's twist, which the lifter leaves loose: on the pose2sim walk the
   canonical foot swivelled 10-40 degrees about its pinned ankle within one stance, its ball sliding 2-7 cm.
 
@@ -31,6 +32,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from videopose.core.animation import Animation, Skeleton, make_continuous
+from videopose.core.frame_runs import frame_runs
 from videopose.retarget.ik import pin_weights, soft_reach, swing_matrices, two_bone_ik
 
 FLAT_BELOW = 0.10  # m: an ankle this close to its flat-foot height has its foot (partly) flat on the floor
@@ -100,6 +102,7 @@ def plant_feet(animation: Animation, legs: list[Leg], mapped: set[int], heights:
     positions, world = animation.world_transforms()
     contacts = animation.extras.get("heel_contacts", animation.contacts)
     blend = max(1, int(round(BLEND_SECONDS * animation.fps)))
+    heading_ease = max(1, int(round(HEADING_EASE_SECONDS * animation.fps)))
     targets, weights, drop = [], [], np.zeros(frames)
     for leg, height in zip(legs, heights):
         ankle = positions[:, leg.foot]
@@ -149,7 +152,7 @@ def plant_feet(animation: Animation, legs: list[Leg], mapped: set[int], heights:
         if contacts is not None and below:  # the toes' farthest joint along the floor gives the foot's heading
             forward = max(below, key=lambda offset: float(np.linalg.norm(offset[:2])))
             turned[leg.foot] = held_headings(turned[leg.foot], forward,
-                                             np.asarray(contacts, dtype=bool)[:, leg.side], blend)
+                                             np.asarray(contacts, dtype=bool)[:, leg.side], heading_ease)
         for toe in (toe for toe in leg.toes if skeleton.parents[toe] == leg.foot):  # bends at the ball
             toe_head = ankle + turned[leg.foot] @ (rest[toe] - rest[leg.foot])
             tips = [rest[joint] - rest[toe] for joint in _descendants(skeleton, toe)]
@@ -171,20 +174,54 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
 
 
-def held_headings(rotations: np.ndarray, forward: np.ndarray, planted: np.ndarray, blend_frames: int) -> np.ndarray:
+HEADING_EASE_SECONDS = 0.25  # a held foot's heading turns back to the shin's over this, once off the floor
+
+
+def _smoothstep(t: np.ndarray) -> np.ndarray:
+    return t * t * (3 - 2 * t)
+
+
+def eased_corrections(values: np.ndarray, known: np.ndarray, ease_frames: int) -> np.ndarray:
+    """(frames,) corrections known in the ``known`` frames -> every frame's: between two runs of known frames
+    a gap of at most 2 x ``ease_frames`` goes from the one's last value to the other's first (smoothstep);
+    a longer gap, and the clip's ends, ease to 0 and back over ``ease_frames`` at each side."""
+    result = np.where(known, values, 0.0)
+    frames = len(result)
+    for start, stop in frame_runs(~np.asarray(known, dtype=bool)):
+        before = result[start - 1] if start > 0 else None
+        after = result[stop] if stop < frames else None
+        length = stop - start
+        if before is not None and after is not None and length <= 2 * ease_frames:
+            result[start:stop] = before + (after - before) * _smoothstep(np.arange(1, length + 1) / (length + 1))
+            continue
+        ramp = _smoothstep(np.arange(1, ease_frames + 1) / (ease_frames + 1))
+        if before is not None:
+            span = min(ease_frames, length)
+            result[start:start + span] = before * ramp[::-1][:span]
+        if after is not None:
+            span = min(ease_frames, length)
+            result[stop - span:stop] += after * ramp[-span:]
+    return result
+
+
+def held_headings(rotations: np.ndarray, forward: np.ndarray, planted: np.ndarray, ease_frames: int) -> np.ndarray:
     """(frames, 3, 3) a foot's world rotations (applied to rest offsets) -> the same turned about the vertical
     so that in each run of ``planted`` (frames,) bool frames the foot keeps one heading: the run's median
-    direction, on the floor, of its ``forward`` (3,) rest offset (ankle -> toes); eased in and out over
-    ``blend_frames`` as the ankle's pin is (:func:`videopose.retarget.ik.pin_weights`). Turning about the
-    vertical keeps every point of the foot at its height (flat stays flat, toes stay over the floor)."""
+    direction, on the floor, of its ``forward`` (3,) rest offset (ankle -> toes). Off the floor the turn goes
+    over to the next run's (a swing of at most 2 x ``ease_frames``) or back to none, smoothly
+    (:func:`eased_corrections`): a foot let go at once flicked back to the shin's heading (up to 7.5 degrees
+    a frame at 60 fps on pose2sim). Turning about the vertical keeps every point of the foot at its height
+    (flat stays flat, toes stay over the floor)."""
     pointing = rotations @ np.asarray(forward, dtype=np.float64)
     length = np.linalg.norm(pointing[:, :2], axis=-1)
     usable = np.isfinite(length) & (length > 1e-6)
-    heading = np.zeros((len(rotations), 3))
-    heading[usable, :2] = pointing[usable, :2] / length[usable, None]
-    weight, held = pin_weights(np.asarray(planted, dtype=bool) & usable, heading, blend_frames)
-    turn = np.arctan2(held[:, 1], held[:, 0]) - np.arctan2(heading[:, 1], heading[:, 0])
-    turn = np.where(usable, weight * (np.mod(turn + np.pi, 2 * np.pi) - np.pi), 0.0)
+    heading = np.where(usable, np.arctan2(pointing[:, 1], pointing[:, 0]), 0.0)
+    planted = np.asarray(planted, dtype=bool) & usable
+    turn = np.zeros(len(rotations))
+    for start, stop in frame_runs(planted):
+        direction = np.median(np.stack([np.cos(heading[start:stop]), np.sin(heading[start:stop])], axis=1), axis=0)
+        turn[start:stop] = np.mod(np.arctan2(direction[1], direction[0]) - heading[start:stop] + np.pi, 2 * np.pi) - np.pi
+    turn = np.where(usable, eased_corrections(turn, planted, ease_frames), 0.0)
     return Rotation.from_rotvec(turn[:, None] * _Z).as_matrix() @ rotations
 
 
@@ -263,6 +300,7 @@ def flatten_canonical_feet(animation: Animation) -> Animation:
     local = Rotation.from_quat(animation.local_quats_xyzw.reshape(-1, 4)).as_matrix().reshape(frames, -1, 3, 3)
     contacts = animation.extras.get("heel_contacts", animation.contacts)
     blend = max(1, int(round(BLEND_SECONDS * animation.fps)))
+    heading_ease = max(1, int(round(HEADING_EASE_SECONDS * animation.fps)))
     ankles = [skeleton.index(f"{side}_ankle") for side in ("left", "right")]
     level = np.percentile(positions[:, ankles, 2], 5)  # the ankle height of a foot on the floor
     turned = {}
@@ -273,6 +311,6 @@ def flatten_canonical_feet(animation: Animation) -> Animation:
         forward = canonical_foot_offset(skeleton, name)
         turned[ankle] = _above_floor(world[:, ankle], flat, positions[:, ankle], forward[None])
         if contacts is not None:
-            turned[ankle] = held_headings(turned[ankle], forward, np.asarray(contacts, dtype=bool)[:, side], blend)
+            turned[ankle] = held_headings(turned[ankle], forward, np.asarray(contacts, dtype=bool)[:, side], heading_ease)
     mapped = set(range(skeleton.num_joints)) - set(ankles)
     return _with_world_rotations(animation, local, world, turned, mapped)

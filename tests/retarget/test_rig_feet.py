@@ -152,3 +152,21 @@ def test_a_planted_foot_keeps_its_heading_while_the_shin_twists() -> None:
     np.testing.assert_allclose(pointing[:, 2], (rotations @ forward)[:, 2], atol=1e-12)  # heights kept
     easing = np.abs(heading[40:40 + blend] - before[40:40 + blend])
     assert np.all(np.diff(easing) < 0)  # eased back out
+
+
+def test_a_held_foot_turns_smoothly_in_the_air_to_its_next_stance() -> None:
+    """Between two stances 6 frames apart the heading's correction goes from the one's to the other's
+    without returning to none (a flick of the foot each way); after a long swing, and at the clip's ends,
+    it eases back to none."""
+    from videopose.retarget.rig_feet import eased_corrections
+
+    known = np.zeros(60, dtype=bool)
+    known[10:20] = known[26:40] = True
+    values = np.where(np.arange(60) < 23, 0.5, -0.3) * known
+    eased = eased_corrections(values, known, ease_frames=4)
+    np.testing.assert_allclose(eased[known], values[known])
+    swing = eased[19:27]
+    assert np.all(np.diff(swing) < 0) and swing.min() >= -0.3  # straight over, not back to 0 and out again
+    assert np.abs(np.diff(eased)).max() < 1.6 * 0.8 / 7  # a smoothstep over the swing: 1.5 x the even spread at most
+    assert eased[:6].tolist() == [0.0] * 6 and eased[45:].tolist() == [0.0] * 15  # none far from a stance
+    assert 0 < eased[8] < 0.5 and -0.3 < eased[41] < 0
