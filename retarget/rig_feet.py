@@ -19,7 +19,10 @@ skeleton has no foot). On the rig, with its own rest pose:
   it pointed on median over the run, so its toes stay put too; in the air it turns smoothly to its next
   stance's heading (or back to the shin's) over ``HEADING_EASE_SECONDS``. The
   heading otherwise follows the shin's twist, which the lifter leaves loose: on the pose2sim walk the
-  canonical foot swivelled 10-40 degrees about its pinned ankle within one stance, its ball sliding 2-7 cm.
+  canonical foot swivelled 10-40 degrees about its pinned ankle within one stance, its ball sliding 2-7 cm;
+- **a push-off stands on the ball** (:func:`toes_down`): where a grounded clip has the toe down and the heel
+  up (``extras["toe_contacts"]``), the foot pitches down about the ankle until its ball is at its flat-foot
+  height (the heel's rise under it), at most ``MAX_TOE_DOWN_PITCH_DEG``.
 
 Everything is vectorised over frames; loops run over the two legs and a fixed number of bisection steps.
 """
@@ -101,6 +104,7 @@ def plant_feet(animation: Animation, legs: list[Leg], mapped: set[int], heights:
     local = Rotation.from_quat(animation.local_quats_xyzw.reshape(-1, 4)).as_matrix().reshape(frames, -1, 3, 3)
     positions, world = animation.world_transforms()
     contacts = animation.extras.get("heel_contacts", animation.contacts)
+    toes = animation.extras.get("toe_contacts")  # the toe down (a grounded clip's): with the heel up, a push-off
     blend = max(1, int(round(BLEND_SECONDS * animation.fps)))
     heading_ease = max(1, int(round(HEADING_EASE_SECONDS * animation.fps)))
     targets, weights, drop = [], [], np.zeros(frames)
@@ -150,9 +154,14 @@ def plant_feet(animation: Animation, legs: list[Leg], mapped: set[int], heights:
         below = [rest[joint] - rest[leg.foot] for joint in leg.below_foot]
         turned[leg.foot] = _above_floor(foot_rigid, flat, ankle, np.array(below).reshape(-1, 3))
         if contacts is not None and below:  # the toes' farthest joint along the floor gives the foot's heading
+            heel = np.asarray(contacts, dtype=bool)[:, leg.side]
+            toe = heel & False if toes is None else np.asarray(toes, dtype=bool)[:, leg.side] & ~heel
             forward = max(below, key=lambda offset: float(np.linalg.norm(offset[:2])))
-            turned[leg.foot] = held_headings(turned[leg.foot], forward,
-                                             np.asarray(contacts, dtype=bool)[:, leg.side], heading_ease)
+            turned[leg.foot] = held_headings(turned[leg.foot], forward, heel | toe, heading_ease)
+            balls = [toe_joint for toe_joint in leg.toes if skeleton.parents[toe_joint] == leg.foot]
+            if balls:  # the ball: where the first toe bone bends
+                turned[leg.foot] = toes_down(turned[leg.foot], rest[balls[0]] - rest[leg.foot], ankle, height, toe,
+                                             blend, heel)
         for toe in (toe for toe in leg.toes if skeleton.parents[toe] == leg.foot):  # bends at the ball
             toe_head = ankle + turned[leg.foot] @ (rest[toe] - rest[leg.foot])
             tips = [rest[joint] - rest[toe] for joint in _descendants(skeleton, toe)]
@@ -223,6 +232,37 @@ def held_headings(rotations: np.ndarray, forward: np.ndarray, planted: np.ndarra
         turn[start:stop] = np.mod(np.arctan2(direction[1], direction[0]) - heading[start:stop] + np.pi, 2 * np.pi) - np.pi
     turn = np.where(usable, eased_corrections(turn, planted, ease_frames), 0.0)
     return Rotation.from_rotvec(turn[:, None] * _Z).as_matrix() @ rotations
+
+
+MAX_TOE_DOWN_PITCH_DEG = 60.0  # the most a foot is pitched down to put its ball on the floor
+
+
+def toes_down(rotations: np.ndarray, forward: np.ndarray, ankles: np.ndarray, flat_ankle_height: float,
+              toe_down: np.ndarray, blend_frames: int, heel_down: np.ndarray | None = None) -> np.ndarray:
+    """(frames, 3, 3) a foot's world rotations -> the same pitched down about the horizontal so that, while
+    its toe is down and its heel up (``toe_down`` (frames,) bool), the ball of the foot (``forward`` (3,), its
+    rest offset from the ankle) stands where it stands with the foot flat: as far under the ankle's flat
+    height as the ankle (``ankles`` (frames, 3)) is over ``flat_ankle_height`` (the rise of the heel), at
+    most ``MAX_TOE_DOWN_PITCH_DEG`` down; eased in and out over ``blend_frames`` (the ankle pin's easing), but
+    not into the ``heel_down`` (frames,) bool frames, where the foot stays flat. Only ever lowers the ball. Before, a push-off's foot stayed rigid with the shin: the ball of the
+    canonical foot 8-18 cm over the floor while the picture had the toes down (pose2sim)."""
+    forward = np.asarray(forward, dtype=np.float64)
+    length = float(np.linalg.norm(forward))
+    if length < 1e-9:
+        return rotations
+    weight, _ = pin_weights(np.asarray(toe_down, dtype=bool), np.zeros((len(rotations), 3)), blend_frames)
+    if heel_down is not None:
+        weight = np.where(np.asarray(heel_down, dtype=bool), 0.0, weight)
+    pointing = rotations @ forward
+    target = np.clip(forward[2] - (ankles[:, 2] - flat_ankle_height), -length * np.sin(np.radians(MAX_TOE_DOWN_PITCH_DEG)),
+                     length)
+    axis = np.cross(pointing, _Z)
+    sine = np.linalg.norm(axis, axis=-1)
+    usable = (weight > 0) & (sine > 1e-6 * length) & (target < pointing[:, 2]) & np.isfinite(target)
+    elevation = np.arcsin(np.clip(pointing[:, 2] / length, -1.0, 1.0))
+    turn = np.where(usable, weight * (np.arcsin(np.clip(target / length, -1.0, 1.0)) - elevation), 0.0)
+    axis = axis / np.maximum(sine, 1e-12)[:, None]
+    return Rotation.from_rotvec(axis * turn[:, None]).as_matrix() @ rotations
 
 
 def _towards_flat(rotations: np.ndarray, amount: np.ndarray) -> np.ndarray:
@@ -299,10 +339,13 @@ def flatten_canonical_feet(animation: Animation) -> Animation:
     positions, world = animation.world_transforms()
     local = Rotation.from_quat(animation.local_quats_xyzw.reshape(-1, 4)).as_matrix().reshape(frames, -1, 3, 3)
     contacts = animation.extras.get("heel_contacts", animation.contacts)
+    toes = animation.extras.get("toe_contacts")  # the toe down (a grounded clip's): with the heel up, a push-off
     blend = max(1, int(round(BLEND_SECONDS * animation.fps)))
     heading_ease = max(1, int(round(HEADING_EASE_SECONDS * animation.fps)))
     ankles = [skeleton.index(f"{side}_ankle") for side in ("left", "right")]
     level = np.percentile(positions[:, ankles, 2], 5)  # the ankle height of a foot on the floor
+    # A grounded clip's own (its floor at z = 0; the percentile would sink into a lower level the clip steps onto).
+    flat_height = float(animation.extras.get("ankle_height_m", level))
     turned = {}
     for side, (name, ankle) in enumerate(zip(("left", "right"), ankles)):
         weight = (pin_weights(np.asarray(contacts, dtype=bool)[:, side], positions[:, ankle], blend)[0]
@@ -311,6 +354,9 @@ def flatten_canonical_feet(animation: Animation) -> Animation:
         forward = canonical_foot_offset(skeleton, name)
         turned[ankle] = _above_floor(world[:, ankle], flat, positions[:, ankle], forward[None])
         if contacts is not None:
-            turned[ankle] = held_headings(turned[ankle], forward, np.asarray(contacts, dtype=bool)[:, side], heading_ease)
+            heel = np.asarray(contacts, dtype=bool)[:, side]
+            toe = heel & False if toes is None else np.asarray(toes, dtype=bool)[:, side] & ~heel
+            turned[ankle] = held_headings(turned[ankle], forward, heel | toe, heading_ease)
+            turned[ankle] = toes_down(turned[ankle], forward, positions[:, ankle], flat_height, toe, blend, heel)
     mapped = set(range(skeleton.num_joints)) - set(ankles)
     return _with_world_rotations(animation, local, world, turned, mapped)

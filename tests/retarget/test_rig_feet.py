@@ -170,3 +170,26 @@ def test_a_held_foot_turns_smoothly_in_the_air_to_its_next_stance() -> None:
     assert np.abs(np.diff(eased)).max() < 1.6 * 0.8 / 7  # a smoothstep over the swing: 1.5 x the even spread at most
     assert eased[:6].tolist() == [0.0] * 6 and eased[45:].tolist() == [0.0] * 15  # none far from a stance
     assert 0 < eased[8] < 0.5 and -0.3 < eased[41] < 0
+
+
+def test_a_push_off_pitches_the_foot_down_onto_the_ball() -> None:
+    """Toe down, heel up: the ball (14 cm in front of the ankle) goes as far under the ankle's flat height as the
+    ankle rose, heading kept; nothing moves in the heel-down frames, nor where the ball is already lower."""
+    from videopose.retarget.rig_feet import toes_down
+
+    frames = 30
+    rotations = np.repeat(np.eye(3)[None], frames, axis=0)  # the foot level (rigid with a standing shin)
+    forward = np.array([0.0, -0.14, 0.0])
+    ankles = np.zeros((frames, 3))
+    ankles[:, 2] = 0.08 + np.clip(np.arange(frames) - 10, 0, None) * 0.005  # the heel rises from frame 10
+    heel = np.arange(frames) < 10
+    toe = (np.arange(frames) >= 10) & (np.arange(frames) < 25)
+    pitched = toes_down(rotations, forward, ankles, 0.08, toe, 3, heel)
+    ball = ankles + pitched @ forward
+    np.testing.assert_allclose(ball[10:25, 2], 0.08, atol=1e-9)  # before: up to 7 cm over it, with the heel
+    np.testing.assert_allclose(pitched[:10], rotations[:10])
+    heading = np.degrees(np.arctan2(ball[:, 1] - ankles[:, 1], ball[:, 0] - ankles[:, 0]))
+    np.testing.assert_allclose(heading, -90.0, atol=1e-9)
+    assert np.all(ball[25:, 2] >= ball[24, 2] - 1e-9) and ball[-1, 2] == pytest.approx(ankles[-1, 2])  # eased out
+    lower = toes_down(rotations, forward, np.full((frames, 3), [0.0, 0.0, 0.06]), 0.08, toe, 3, heel)
+    np.testing.assert_allclose(lower, rotations)  # an ankle under its flat height: its ball is not raised
