@@ -895,7 +895,8 @@ def turned_video(source: Path, target: Path, maps: np.ndarray) -> Path:
 
 def overlay_picture(video: Path, animation: Animation, path: Path, frames=(0, 50, 99), scale: float = 0.3) -> bool:
     """The animation drawn over its video through its own camera (``VideoCamera``, turning where it turned):
-    the skeleton in red and the floor around its start as yellow dots, at ``frames``, side by side. False
+    the skeleton in red, its feet (ankle -> ball) in green and the floor around its start as yellow dots, at
+    ``frames``, side by side. False
     (nothing written) where the animation was not grounded in a camera."""
     import cv2
 
@@ -908,7 +909,12 @@ def overlay_picture(video: Path, animation: Animation, path: Path, frames=(0, 50
     camera = VideoCamera.of(animation)
     if camera is None:
         return False
-    pixels = camera.project(animation.world_positions())
+    positions, transforms = animation.world_transforms()
+    pixels = camera.project(positions)
+    names = animation.skeleton.names
+    feet = [(names.index(f"{side}_ankle"), canonical_foot_offset(animation.skeleton, side)) for side in FEET
+            if f"{side}_ankle" in names]  # the canonical armature's feet: ankle -> ball of the foot
+    balls = [camera.project(positions[:, ankle] + transforms[:, ankle] @ offset) for ankle, offset in feet]
     grid = np.stack(np.meshgrid(np.linspace(-2, 2, 9), np.linspace(-2, 2, 9)), axis=-1).reshape(-1, 2)
     floor = np.c_[grid, np.zeros(len(grid))] + animation.root_positions[0] * [1.0, 1.0, 0.0]
     floor_pixels = camera.project(np.broadcast_to(floor, (animation.num_frames,) + floor.shape))
@@ -921,6 +927,10 @@ def overlay_picture(video: Path, animation: Animation, path: Path, frames=(0, 50
             if parent >= 0 and np.isfinite(pixels[index, [joint, parent]]).all():
                 cv2.line(frame, tuple(int(v) for v in pixels[index, joint]), tuple(int(v) for v in pixels[index, parent]),
                          (0, 0, 255), 6)
+        for (ankle, _), ball in zip(feet, balls):
+            if np.isfinite(pixels[index, ankle]).all() and np.isfinite(ball[index]).all():
+                cv2.line(frame, tuple(int(v) for v in pixels[index, ankle]), tuple(int(v) for v in ball[index]),
+                         (0, 200, 0), 6)
         pictures.append(cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
     if pictures:
         with atomic_output(path) as temporary:  # (the temporary name ends in .png too)
