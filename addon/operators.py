@@ -30,6 +30,18 @@ def _error_text(error: BaseException) -> str:
     return str(error) if isinstance(error, VideoposeError) else f"{type(error).__name__}: {error}"
 
 
+def _camera_note(wanted: bool, result) -> str:
+    """The import report's words on the video camera: the one added, or, where one was wanted, why none was."""
+    if result.camera is not None:
+        return f" and its video camera {result.camera.name}"
+    if not wanted or result.animation is None:
+        return ""
+    from videopose.retarget.camera_model import VideoCamera
+
+    reason = VideoCamera.missing_because(result.animation)
+    return f"; no video camera: {reason}" if reason else ""
+
+
 class VIDEOPOSE_OT_import_motion(bpy.types.Operator, ImportHelper):
     """Import a videopose motion or animation (.npz) or a BVH file as an animated armature"""
 
@@ -68,7 +80,8 @@ class VIDEOPOSE_OT_import_motion(bpy.types.Operator, ImportHelper):
             self.report({"ERROR"}, _error_text(error))
             return {"CANCELLED"}
         kept = f"; kept previous action {result.previous_action.name}" if result.previous_action else ""
-        self.report({"INFO"}, f"imported {result.action.name}: frames {result.frame_start}-{result.frame_end}{kept}")
+        self.report({"INFO"}, f"imported {result.action.name}: frames {result.frame_start}-{result.frame_end}{kept}"
+                              + _camera_note(settings.video_camera, result))
         return {"FINISHED"}
 
 
@@ -279,10 +292,9 @@ class VIDEOPOSE_OT_run_video(_PolledJob, bpy.types.Operator, ImportHelper):
         except Exception as error:
             self.report({"ERROR"}, f"VideoPose: {_error_text(error)}")
             return "CANCELLED"
-        camera, animation = result.camera, result.animation
+        animation = result.animation
         self.report({"INFO"}, f"VideoPose: imported {result.action.name} ({animation.num_frames} frames)"
-                              + (f" and its video camera {camera.name}" if camera is not None else "")
-                              + f"; world: {describe_world(animation)}")
+                              + _camera_note(settings.video_camera, result) + f"; world: {describe_world(animation)}")
         return "FINISHED"
 
     def cancel_job(self, context) -> None:

@@ -94,6 +94,9 @@ class PinholeCamera:
         return np.array([[self.focal_px, 0, self.center_px[0]], [0, self.focal_px, self.center_px[1]], [0, 0, 1.0]])
 
 
+_VIDEO_CAMERA_EXTRAS = ("camera_position", "world_from_camera", "camera_focal_px", "camera_frame_px")
+
+
 @dataclass(frozen=True)
 class VideoCamera:
     """The video camera in an animation's world, to film the figure as the video did (the add-on's camera).
@@ -111,10 +114,10 @@ class VideoCamera:
     @classmethod
     def of(cls, animation) -> "VideoCamera | None":
         """The camera a grounded animation (``retarget_motion`` with keypoints) was placed in, turning with
-        ``extras["camera_turns"]`` where the camera turned; None where it was not grounded in one."""
+        ``extras["camera_turns"]`` where the camera turned; None where it was not grounded in one
+        (:meth:`missing_because` says why)."""
         extras = animation.extras
-        needed = ("camera_position", "world_from_camera", "camera_focal_px", "camera_frame_px")
-        if not all(key in extras for key in needed):
+        if not all(key in extras for key in _VIDEO_CAMERA_EXTRAS):
             return None
         rotation = np.asarray(extras["world_from_camera"], dtype=np.float64)
         frames = animation.num_frames
@@ -125,6 +128,19 @@ class VideoCamera:
         width, height = (int(value) for value in np.asarray(extras["camera_frame_px"]))
         return cls(np.asarray(extras["camera_position"], dtype=np.float64), rotations,
                    float(extras["camera_focal_px"]), width, height)
+
+    @staticmethod
+    def missing_because(animation) -> str | None:
+        """Why ``animation`` has no video camera (:meth:`of` gives None), in words for a person; None where it has
+        one."""
+        extras = animation.extras
+        if all(key in extras for key in _VIDEO_CAMERA_EXTRAS):
+            return None
+        if "camera_position" not in extras or "world_from_camera" not in extras:
+            return ("it was not grounded in its video's camera (made without the 2D keypoints, or from the "
+                    "lifter's depth)")
+        return ("it was written before videopose kept the camera's frame size: run videopose retarget on its "
+                "motion and keypoints again")
 
     def project(self, points_world: np.ndarray) -> np.ndarray:
         """(frames, ..., 3) world metres -> (frames, ..., 2) pixels in each frame's picture."""

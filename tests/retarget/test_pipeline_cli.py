@@ -166,3 +166,22 @@ def test_the_world_line_says_a_camera_under_the_floor_is_under_it(walk: Motion3D
         placed = Animation(animation.skeleton, animation.local_quats_xyzw, animation.root_positions, animation.fps,
                            animation.contacts, {**animation.extras, "camera_position": np.array([0.0, -4.0, height])})
         assert words in describe_world(placed)
+
+
+def test_an_animation_without_a_video_camera_says_why(walk: Motion3D) -> None:
+    """The add-on's import report names why no camera came: not grounded, or a file from before the frame size
+    was kept (before, it said nothing)."""
+    from grounding_scene import camera_scene
+    from synthetic_motion import walking_motion
+
+    from videopose.retarget.camera_model import VideoCamera
+
+    ungrounded = retarget_motion(walk, RetargetOptions())
+    assert "not grounded" in VideoCamera.missing_because(ungrounded)
+    world, _ = walking_motion(40)
+    motion, keypoints, truth = camera_scene(world)
+    grounded = retarget_motion(motion, RetargetOptions(height=truth["height"]), keypoints=keypoints)
+    assert VideoCamera.missing_because(grounded) is None and VideoCamera.of(grounded) is not None
+    older = Animation(grounded.skeleton, grounded.local_quats_xyzw, grounded.root_positions, grounded.fps,
+                      grounded.contacts, {k: v for k, v in grounded.extras.items() if k != "camera_frame_px"})
+    assert VideoCamera.of(older) is None and "videopose retarget" in VideoCamera.missing_because(older)
