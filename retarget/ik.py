@@ -99,24 +99,21 @@ def pin_weights(contact: np.ndarray, positions: np.ndarray, blend_frames: int) -
     return weight, pin
 
 
-def lock_feet(animation: Animation, contacts: np.ndarray, blend_frames: int = 4) -> Animation:
-    """Pin the ankles of the canonical skeleton during ``contacts`` (frames, 2: left, right) with two-bone IK.
-
-    Returns a new Animation (same skeleton, root motion and other joints) with ``contacts`` attached.
-    """
+def legs_reaching(animation: Animation, targets: list[tuple[np.ndarray, np.ndarray] | None]) -> Animation:
+    """The canonical skeleton with each leg re-posed by two-bone IK so its ankle reaches, in the frames of
+    ``active`` (frames,) bool, ``target`` (frames, 3) world metres: one ``(active, target)`` or None per leg
+    (:data:`FEET` order). Thigh and shin turn by the minimal rotations (their twist kept); nothing else moves."""
     skeleton = animation.skeleton
     positions, world = animation.world_transforms()
     local = Rotation.from_quat(animation.local_quats_xyzw.reshape(-1, 4)).as_matrix().reshape(world.shape)
     lengths = skeleton.bone_lengths()
     changed: list[int] = []
-    for foot, (hip_name, knee_name, ankle_name) in enumerate(FEET):
-        hip, knee, ankle = (skeleton.index(name) for name in (hip_name, knee_name, ankle_name))
-        weight, pin = pin_weights(contacts[:, foot], positions[:, ankle], blend_frames)
-        active = weight > 0
-        if not active.any():
+    for (hip_name, knee_name, ankle_name), reach in zip(FEET, targets):
+        if reach is None or not np.asarray(reach[0]).any():
             continue
-        target = positions[active, ankle] + weight[active, None] * (pin[active] - positions[active, ankle])
-        target = soft_reach(positions[active, hip], positions[active, ankle], target, lengths[knee] + lengths[ankle])
+        active, goal = np.asarray(reach[0], dtype=bool), np.asarray(reach[1], dtype=np.float64)
+        hip, knee, ankle = (skeleton.index(name) for name in (hip_name, knee_name, ankle_name))
+        target = soft_reach(positions[active, hip], positions[active, ankle], goal[active], lengths[knee] + lengths[ankle])
         # Where the leg is straight, bend the knee the way the thigh's own frame says (forward, -Y at rest).
         hint = world[active, hip] @ np.array([0.0, -1.0, 0.0])
         new_knee, new_ankle = two_bone_ik(positions[active, hip], positions[active, knee], target,
@@ -134,5 +131,41 @@ def lock_feet(animation: Animation, contacts: np.ndarray, blend_frames: int = 4)
         frames = len(quats)
         quats[:, changed] = Rotation.from_matrix(local[:, changed].reshape(-1, 3, 3)).as_quat().reshape(frames, len(changed), 4)
         quats = make_continuous(quats)
-    return Animation(skeleton, quats, animation.root_positions, animation.fps, contacts=np.asarray(contacts, bool),
-                     extras=dict(animation.extras))
+    return Animation(skeleton, quats, animation.root_positions, animation.fps, animation.contacts, dict(animation.extras))
+
+
+def lock_feet(animation: Animation, contacts: np.ndarray, blend_frames: int = 4) -> Animation:
+    """Pin the ankles of the canonical skeleton during ``contacts`` (frames, 2: left, right) with two-bone IK.
+
+    Returns a new Animation (same skeleton, root motion and other joints) with ``contacts`` attached.
+    """
+    positions = animation.world_positions()
+    targets = []
+    for foot, (_, _, ankle_name) in enumerate(FEET):
+        ankle = positions[:, animation.skeleton.index(ankle_name)]
+        weight, pin = pin_weights(contacts[:, foot], ankle, blend_frames)
+        targets.append((weight > 0, ankle + weight[:, None] * (pin - ankle)))
+    locked = legs_reaching(animation, targets)
+    return Animation(locked.skeleton, locked.local_quats_xyzw, locked.root_positions, locked.fps,
+                     contacts=np.asarray(contacts, bool), extras=dict(locked.extras))
+
+
+SUNKEN_MAX_M = 0.15  # an ankle at most this far under its floor height sank into the floor; further, another level
+
+
+def sunken_ankles_raised(animation: Animation, ankle_level: float, max_depth_m: float = SUNKEN_MAX_M) -> Animation:
+    """The canonical skeleton with every ankle that is under ``ankle_level`` (its height with the foot flat on
+    the floor at z = 0) by at most ``max_depth_m`` raised onto it by two-bone IK (the knee bends; the root and
+    the other leg stay). A grounded clip's feet off their contacts followed the lifted pose: pose2sim cam02's
+    left foot, lost by the detector for 0.35 s, sank 5 cm into the floor. Deeper is another level (sports2d's
+    drop off a roof) and is left as it is."""
+    positions = animation.world_positions()
+    targets = []
+    for _, _, ankle_name in FEET:
+        ankle = positions[:, animation.skeleton.index(ankle_name)]
+        depth = ankle_level - ankle[:, 2]
+        sunken = (depth > 1e-6) & (depth <= max_depth_m)
+        raised = ankle.copy()
+        raised[:, 2] = np.where(sunken, ankle_level, ankle[:, 2])
+        targets.append((sunken, raised))
+    return legs_reaching(animation, targets)

@@ -23,7 +23,7 @@ import numpy as np
 
 from videopose.core.animation import Animation, Skeleton
 from videopose.retarget.contact import ContactThresholds, detect_contacts
-from videopose.retarget.ik import FEET, lock_feet
+from videopose.retarget.ik import FEET, lock_feet, sunken_ankles_raised
 from videopose.retarget.rig_feet import flatten_canonical_feet
 from videopose.retarget.rigs import Rig, load_rig, retarget_to_rig, twist_made_continuous
 from videopose.retarget.root import ankle_height, ankles_kept_above_floor
@@ -84,6 +84,19 @@ class RetargetOptions:
         if world is not None:
             return world.camera(camera)
         return camera if motion is None else scene_camera(camera, keypoints, motion)
+
+
+def planted_ankle_level(animation: Animation) -> float | None:
+    """The height (z, metres) of a grounded animation's ankles where their heels are planted on its floor (not
+    on another level): the median over those frames; None without such frames."""
+    heel = np.asarray(animation.extras.get("heel_contacts", np.zeros((animation.num_frames, 2))), dtype=bool)
+    if "off_floor_frames" in animation.extras:
+        heel = heel & ~np.asarray(animation.extras["off_floor_frames"], dtype=bool)
+    if not heel.any():
+        return None
+    positions = animation.world_positions()
+    ankles = positions[:, [animation.skeleton.index(name) for _, _, name in FEET], 2]
+    return float(np.median(ankles[heel]))
 
 
 def describe_world(animation: Animation) -> str:
@@ -177,6 +190,10 @@ def retarget_motion(motion: Motion3D, options: RetargetOptions = RetargetOptions
                               animation.fps, contacts, dict(animation.extras))
     if not grounded:  # the lifter-depth floor: no ankle under it
         animation = ankles_kept_above_floor(animation)
+    else:  # a foot off its contacts sunk into the floor is lifted onto it (the knee bends)
+        level = planted_ankle_level(animation)
+        if level is not None:
+            animation = sunken_ankles_raised(animation, level)
     progress(4, total, "twist, feet and rig transfer")
     animation = flatten_canonical_feet(twist_made_continuous(animation))  # no twist pops, feet on the floor
     if rig is not None:

@@ -58,6 +58,12 @@ def test_the_default_output_has_flat_planted_feet_no_twist_pops_and_the_same_joi
             for start, stop in frame_runs(contacts[:, side_index]):
                 tilt = np.degrees(np.arccos(np.clip(world[start:stop, ankle, 2, 2], -1, 1)))
                 assert tilt.max() < 0.5, f"{name}: planted {side} foot tilted {tilt.max():.1f} deg at {start}"
+            if grounded:  # no foot sunk into the floor (deeper than SUNKEN_MAX_M: another level, sports2d's drop)
+                ankles = positions[:, [animation.skeleton.index(f"{s}_ankle") for s in ("left", "right")], 2]
+                planted = contacts & ~np.asarray(animation.extras["off_floor_frames"], dtype=bool)
+                depth = np.median(ankles[planted]) - positions[:, ankle, 2]
+                sunk = depth[depth <= 0.15].max()
+                assert sunk < 1e-3, f"{name}: {side} ankle {sunk * 100:.1f} cm into the floor"
             if grounded and "toe_contacts" in animation.extras:
                 # A push-off (toe down, heel up) has the ball of the foot where a flat foot has it, as far under
                 # the ankle as the heel rose: before, the foot stayed rigid with the shin, its ball up to 9 cm high.

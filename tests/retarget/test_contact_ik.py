@@ -183,3 +183,33 @@ def test_a_stance_foot_lost_for_good_stays_planted_up_to_the_jump() -> None:
     heel_down, _ = image_contacts(*_two_feet(heel, swing))
     (start, stop), = frame_runs(heel_down[:, 0])
     assert start == 0 and stop >= 59, stop
+
+
+def test_a_foot_sunk_into_the_floor_is_lifted_onto_it_and_another_level_is_left_alone() -> None:
+    """A walk with its left ankle pushed 4 cm under the floor over 20 frames (the foot the detector lost on
+    pose2sim cam02 sank 5 cm): the knee bends it back onto the ankle's flat height, exactly, its bone lengths
+    kept; the root and the other leg do not move; a leg 1 m under (a lower level) is not pulled up."""
+    from videopose.core.animation import Animation
+    from videopose.retarget.ik import legs_reaching, sunken_ankles_raised
+
+    walk = retarget_motion(to_camera(walking_motion(60)[0]), RetargetOptions(foot_lock=False))
+    positions = walk.world_positions()
+    names = walk.skeleton.names
+    left, right = names.index("left_ankle"), names.index("right_ankle")
+    level = float(positions[:, [left, right], 2].min()) - 0.001  # every ankle over it, until the dip
+    lowered = positions[:, left].copy()
+    lowered[20:40, 2] = level - 0.04 * np.sin(np.linspace(0, np.pi, 20))  # dips under the floor and back
+    sunk = legs_reaching(walk, [(np.arange(60) >= 0, lowered), None])
+    before = sunk.world_positions()
+    raised = sunken_ankles_raised(sunk, level).world_positions()
+    assert before[20:40, left, 2].min() < level - 0.035  # the dip is there before
+    assert raised[:, left, 2].min() == pytest.approx(level, abs=1e-6)
+    under = before[:, left, 2] < level
+    np.testing.assert_allclose(raised[under, left, :2], before[under, left, :2], atol=2e-3)  # lifted, not moved aside
+    np.testing.assert_allclose(raised[~under], before[~under], atol=1e-9)
+    np.testing.assert_allclose(raised[:, right], before[:, right], atol=1e-9)
+    np.testing.assert_allclose(raised[:, 0], before[:, 0], atol=1e-9)  # the root
+    shin = np.linalg.norm(raised[:, left] - raised[:, names.index("left_knee")], axis=1)
+    np.testing.assert_allclose(shin, np.linalg.norm(before[:, left] - before[:, names.index("left_knee")], axis=1), atol=1e-9)
+    deeper = Animation(sunk.skeleton, sunk.local_quats_xyzw, sunk.root_positions - [0.0, 0.0, 1.0], sunk.fps)
+    np.testing.assert_allclose(sunken_ankles_raised(deeper, level).world_positions(), deeper.world_positions(), atol=1e-9)
