@@ -19,6 +19,11 @@ from videopose.core.errors import VideoposeError
 from . import posemath
 
 _LINEAR = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["LINEAR"].value
+_CONSTANT = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["CONSTANT"].value
+# The armature object's custom properties keyed with the foot contacts (1 planted, 0 not), for the graph editor,
+# drivers and scripts: the heel down (what the foot lock pins) and, for a grounded clip, the toe down.
+CONTACT_PROPERTIES = (("videopose_contact_left", "videopose_contact_right"),
+                      ("videopose_toe_contact_left", "videopose_toe_contact_right"))
 
 
 @dataclass(frozen=True)
@@ -169,7 +174,25 @@ def write_action(
     for pose_bone in armature.pose.bones:
         if not animated[bone_index[pose_bone.name]]:
             pose_bone.matrix_basis.identity()
+    write_contacts(armature, channelbag, animation, frame_numbers)
     return action, previous
+
+
+def write_contacts(armature: bpy.types.Object, channelbag, animation: Animation, frame_numbers: np.ndarray) -> None:
+    """The animation's foot contacts as the armature object's custom properties (:data:`CONTACT_PROPERTIES`),
+    keyed 1 / 0 in every frame with CONSTANT interpolation (steps, not ramps), in bulk; nothing without contacts."""
+    heel = animation.extras.get("heel_contacts", animation.contacts)
+    rows = [heel, animation.extras.get("toe_contacts")]
+    for names, contacts in zip(CONTACT_PROPERTIES, rows):
+        if contacts is None:
+            continue
+        contacts = np.asarray(contacts, dtype=bool)
+        for foot, name in enumerate(names):
+            armature[name] = float(contacts[0, foot])
+            fcurve = write_fcurve(channelbag, f'["{name}"]', 0, "foot contacts", frame_numbers,
+                                  contacts[:, foot].astype(np.float64))
+            fcurve.keyframe_points.foreach_set("interpolation", np.full(len(frame_numbers), _CONSTANT, dtype=np.int32))
+            fcurve.update()
 
 
 def write_fcurve(channelbag, data_path: str, index: int, group: str, frames: np.ndarray, values: np.ndarray):
@@ -332,6 +355,7 @@ def key_rigify_controls(context: bpy.types.Context, armature: bpy.types.Object, 
         for prop, values in channels:
             for index in range(values.shape[1]):
                 write_fcurve(channelbag, f"{path}.{prop}", index, control, frame_numbers, values[:, index])
+    write_contacts(armature, channelbag, animation, frame_numbers)
     set_scene_timing(context.scene, animation.fps, frame_start, animation.num_frames)
     return ImportResult(armature, action, frame_start, frame_start + animation.num_frames - 1, previous)
 
