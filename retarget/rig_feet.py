@@ -16,7 +16,7 @@ skeleton has no foot). On the rig, with its own rest pose:
   and as the ankle comes within ``FLAT_BELOW`` of its ankle height, and further where its toes would
   otherwise go under the floor; a toe bone bends up (towards flat) where its tip would go under;
 - **a planted foot keeps its heading** (:func:`held_headings`): through each contact run it points where
-  it pointed on median over the run, so its toes stay put too; in the air it turns smoothly to its next
+  it pointed on median over the run (a heel-down run: on its ball a foot may pivot), so its toes stay put too; in the air it turns smoothly to its next
   stance's heading (or back to the shin's) over ``HEADING_EASE_SECONDS``. The
   heading otherwise follows the shin's twist, which the lifter leaves loose: on the pose2sim walk the
   canonical foot swivelled 10-40 degrees about its pinned ankle within one stance, its ball sliding 2-7 cm;
@@ -157,7 +157,7 @@ def plant_feet(animation: Animation, legs: list[Leg], mapped: set[int], heights:
             heel = np.asarray(contacts, dtype=bool)[:, leg.side]
             toe = heel & False if toes is None else np.asarray(toes, dtype=bool)[:, leg.side] & ~heel
             forward = max(below, key=lambda offset: float(np.linalg.norm(offset[:2])))
-            turned[leg.foot] = held_headings(turned[leg.foot], forward, heel | toe, heading_ease)
+            turned[leg.foot] = held_headings(turned[leg.foot], forward, heel, heading_ease)  # (on the ball it may pivot)
             balls = [toe_joint for toe_joint in leg.toes if skeleton.parents[toe_joint] == leg.foot]
             if balls:  # the ball: where the first toe bone bends
                 turned[leg.foot] = toes_down(turned[leg.foot], rest[balls[0]] - rest[leg.foot], ankle, height, toe,
@@ -356,7 +356,7 @@ def flatten_canonical_feet(animation: Animation) -> Animation:
         if contacts is not None:
             heel = np.asarray(contacts, dtype=bool)[:, side]
             toe = heel & False if toes is None else np.asarray(toes, dtype=bool)[:, side] & ~heel
-            turned[ankle] = held_headings(turned[ankle], forward, heel | toe, heading_ease)
+            turned[ankle] = held_headings(turned[ankle], forward, heel, heading_ease)  # (on the ball it may pivot)
             turned[ankle] = toes_down(turned[ankle], forward, positions[:, ankle], flat_height, toe, blend, heel)
     mapped = set(range(skeleton.num_joints)) - set(ankles)
     return _with_world_rotations(animation, local, world, turned, mapped)
