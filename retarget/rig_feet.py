@@ -15,9 +15,9 @@ skeleton has no foot). On the rig, with its own rest pose:
 - **feet**: a foot turns towards flat on the floor (level, keeping the shin's heading) while planted
   and as the ankle comes within ``FLAT_BELOW`` of its ankle height, and further where its toes would
   otherwise go under the floor; a toe bone bends up (towards flat) where its tip would go under;
-- **a planted foot keeps its heading** (:func:`held_headings`): through each contact run it points where
-  it pointed on median over the run (a heel-down run: on its ball a foot may pivot), so its toes stay put too; in the air it turns smoothly to its next
-  stance's heading (or back to the shin's) over ``HEADING_EASE_SECONDS``. The
+- **a planted foot keeps its heading** (:func:`held_headings`): through each heel-down run it points where
+  it pointed on median over the run, so its toes stay put too (on its ball a foot may pivot); in the air it
+  turns smoothly to its next stance's heading (or back to the shin's) over ``HEADING_EASE_SECONDS``. The
   heading otherwise follows the shin's twist, which the lifter leaves loose: on the pose2sim walk the
   canonical foot swivelled 10-40 degrees about its pinned ankle within one stance, its ball sliding 2-7 cm;
 - **a push-off stands on the ball** (:func:`toes_down`): where a grounded clip has the toe down and the heel
@@ -155,7 +155,7 @@ def plant_feet(animation: Animation, legs: list[Leg], mapped: set[int], heights:
         turned[leg.foot] = _above_floor(foot_rigid, flat, ankle, np.array(below).reshape(-1, 3))
         if contacts is not None and below:  # the toes' farthest joint along the floor gives the foot's heading
             heel = np.asarray(contacts, dtype=bool)[:, leg.side]
-            toe = heel & False if toes is None else np.asarray(toes, dtype=bool)[:, leg.side] & ~heel
+            toe = np.zeros_like(heel) if toes is None else np.asarray(toes, dtype=bool)[:, leg.side] & ~heel
             forward = max(below, key=lambda offset: float(np.linalg.norm(offset[:2])))
             turned[leg.foot] = held_headings(turned[leg.foot], forward, heel, heading_ease)  # (on the ball it may pivot)
             balls = [toe_joint for toe_joint in leg.toes if skeleton.parents[toe_joint] == leg.foot]
@@ -355,7 +355,7 @@ def flatten_canonical_feet(animation: Animation) -> Animation:
         turned[ankle] = _above_floor(world[:, ankle], flat, positions[:, ankle], forward[None])
         if contacts is not None:
             heel = np.asarray(contacts, dtype=bool)[:, side]
-            toe = heel & False if toes is None else np.asarray(toes, dtype=bool)[:, side] & ~heel
+            toe = np.zeros_like(heel) if toes is None else np.asarray(toes, dtype=bool)[:, side] & ~heel
             turned[ankle] = held_headings(turned[ankle], forward, heel, heading_ease)  # (on the ball it may pivot)
             turned[ankle] = toes_down(turned[ankle], forward, positions[:, ankle], flat_height, toe, blend, heel)
     mapped = set(range(skeleton.num_joints)) - set(ankles)
