@@ -109,12 +109,13 @@ DEFINITIONS = {
     "contact_recall": "share of reference stance frames (both feet) that the animation marks as contact",
     "contact_precision": "share of the animation's contact frames that are reference stance frames",
     "contact_false_moving": "share of the animation's contact frames where the reference foot is clearly not "
-                            "planted: its lowest point (heel or foot index) over 5 cm above the floor, or its "
-                            "centre (smoothed as for stance) moving faster than 0.3 m/s (the retargeter's own "
-                            "contact exit speed); unlike 1 - contact_precision it does not count the frames the "
-                            "strict 1 cm stance leaves out while the foot is down and still within the "
-                            "triangulation's wander (a support foot's heel swivelling 5 cm on its ball, cam01 "
-                            "frames 12-21)",
+                            "planted: its lowest point (heel or foot index) over 5 cm above the floor, or both "
+                            "its heel and its foot index (smoothed as for stance) moving faster than 0.3 m/s "
+                            "(the retargeter's own contact exit speed): no part of it stands still on the floor. "
+                            "Unlike 1 - contact_precision it does not count the frames the strict 1 cm stance "
+                            "leaves out while the foot is down and still within the triangulation's wander, nor "
+                            "a foot turning on its ball (the reference's support heel swivels 5.5 cm over cam01 "
+                            "frames 12-18 with its foot index within 1 cm)",
     "turning": "--turning: each camera's video resampled as seen by a camera at its centre that turns (pan -4 to +4 "
                "degrees easing in and out, tilt 0 -> 3 -> 0 degrees, focal length x1.25, principal point in the middle), "
                "run as a user's clip (the label's videopose args, no field of view: the one found is reported against "
@@ -280,10 +281,10 @@ def reference_stance(feet: np.ndarray, floor_z: float, fps: float) -> np.ndarray
 def reference_moving(feet: np.ndarray, floor_z: float, fps: float) -> np.ndarray:
     """(frames, 2, 3, 3) smoothed reference foot points (world, Z up) -> (frames, 2) bool: the foot is clearly
     not planted (see DEFINITIONS["contact_false_moving"])."""
-    centre = feet.mean(axis=2)[..., :2]
-    speed = np.linalg.norm(np.gradient(centre, axis=0), axis=-1) * fps if len(centre) > 1 else np.zeros(centre.shape[:2])
+    points = feet[:, :, 1:, :2]  # heel, foot index
+    speeds = np.linalg.norm(np.gradient(points, axis=0), axis=-1) * fps if len(points) > 1 else np.zeros(points.shape[:3])
     lowest = feet[..., 1:, 2].min(axis=2) - floor_z
-    return (lowest > STANCE_LOW_M) | (speed > MOVING_FOOT_SPEED)
+    return (lowest > STANCE_LOW_M) | (speeds.min(axis=2) > MOVING_FOOT_SPEED)
 
 
 def stance_repeatability(three_view: np.ndarray, stance: np.ndarray, fps: float) -> dict:
