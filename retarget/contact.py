@@ -146,7 +146,8 @@ def implausible_jumps(pixels: np.ndarray, depth: np.ndarray, focal_px: float, fp
 
 
 def close_gaps_in_place(mask: np.ndarray, pixels: np.ndarray, depth: np.ndarray, focal_px: float, min_gap: int,
-                        radius_m: float, other_foot: np.ndarray | None = None, max_glitch: int = 0) -> np.ndarray:
+                        radius_m: float, other_foot: np.ndarray | None = None, max_glitch: int = 0,
+                        low: np.ndarray | None = None) -> np.ndarray:
     """(frames,) bool planted, (frames, 2) pixels of the point (NaN unknown), (frames,) its depth in metres ->
     the mask with breaks closed where the point is back in place: its pixel after the break within ``radius_m``
     (at its depth) of its pixel before.
@@ -157,7 +158,9 @@ def close_gaps_in_place(mask: np.ndarray, pixels: np.ndarray, depth: np.ndarray,
     bool the other foot's planted state: also closed where the other foot was not planted as the break began.
     That foot was then the only support, so it could not leave the floor and land back on the same spot so
     soon (short of a hop on one leg): the detector lost it, typically to the swinging foot passing in front
-    (pose2sim cam01, left foot: its points dragged 60 px down the picture for 0.14 s, then back).
+    (pose2sim cam01, left foot: its points dragged 60 px down the picture for 0.14 s, then back). With ``low``
+    (frames,) bool, the ankle near the floor: such a break is also closed where the point is not back, if the
+    other foot stayed off the floor and this ankle low throughout it (no hop: only the detector moved).
     """
     closed = np.asarray(mask, dtype=bool).copy()
     planted = frame_runs(closed)
@@ -171,10 +174,32 @@ def close_gaps_in_place(mask: np.ndarray, pixels: np.ndarray, depth: np.ndarray,
             if start - end >= min_gap and (other_foot is None or other_foot[end - 1]):
                 break
             moved = np.linalg.norm(pixels[start] - pixels[end - 1]) * depth[end - 1] / focal_px
-            if moved < radius_m:  # NaN (a point unknown at either end) keeps the break
+            alone = (other_foot is not None and low is not None and start - end < max_glitch
+                     and not other_foot[end - 1:start + 1].any() and bool(low[end - 1:start + 1].all()))
+            if moved < radius_m or alone:  # NaN (a point unknown at either end) keeps the break
                 closed[end:start] = True
                 break
     return closed
+
+
+def dragged_frames(before: np.ndarray, after: np.ndarray, pixels: np.ndarray, depth: np.ndarray, focal_px: float,
+                   radius_m: float) -> np.ndarray:
+    """(frames,) bool: the frames of a planted run (``after``, its breaks closed) whose point the detector moved
+    off the foot: in each closed break (planted ``after`` but not ``before``) and on to the run's end, the
+    frames whose point (``pixels`` (frames, 2), at ``depth`` (frames,) metres) lies more than ``radius_m`` from
+    where it was as the break began. Their rays do not say where the foot stands (pose2sim cam03: the right
+    heel dragged 45 px down the picture by the foot swinging past, and left there)."""
+    after = np.asarray(after, dtype=bool)
+    breaks = after & ~np.asarray(before, dtype=bool)
+    dragged = np.zeros(len(after), dtype=bool)
+    for start, stop in frame_runs(after):
+        for gap_start, _ in frame_runs(breaks[start:stop]):
+            anchor = start + gap_start - 1
+            if anchor < start:
+                continue
+            away = np.linalg.norm(pixels[anchor + 1:stop] - pixels[anchor], axis=-1) * depth[anchor] / focal_px
+            dragged[anchor + 1:stop] |= ~(away <= radius_m)  # NaN (unknown) counts as off
+    return dragged
 
 
 def smooth_within_runs(values: np.ndarray, known: np.ndarray, sigma: float) -> np.ndarray:
@@ -208,16 +233,30 @@ def image_speeds(pixels: np.ndarray, depth: np.ndarray, focal_px: float, fps: fl
     return np.where(neighbours, speed, np.nan)
 
 
+@dataclass(frozen=True)
+class ImageContacts:
+    """What :func:`image_contacts` finds, each (frames, feet) bool."""
+
+    heel: np.ndarray  # the heel (or, without a heel point, the ankle) planted
+    toe: np.ndarray  # the toe planted
+    heel_dragged: np.ndarray  # planted, but the heel's point moved off the foot by the detector (dragged_frames)
+    toe_dragged: np.ndarray  # the same for the toe's point
+
+
 def image_contacts(foot_pixels: np.ndarray, ankle_depth: np.ndarray, ankle_above_level: np.ndarray,
                    focal_px: float, fps: float,
-                   thresholds: ImageContactThresholds = ImageContactThresholds()) -> tuple[np.ndarray, np.ndarray]:
+                   thresholds: ImageContactThresholds = ImageContactThresholds()) -> ImageContacts:
     """Planted heels and toes from 2D evidence.
 
     foot_pixels: (frames, feet, 3, 2) pixels of each foot's ankle, heel and toe (NaN unknown);
     ankle_depth: (frames, feet) metres from the camera; ankle_above_level: (frames, feet) metres the
     ankle is above its flat-foot height over the floor; focal_px: the camera's focal length in pixels.
-    Returns (heel, toe) (frames, feet) bool: the heel (or, without a heel point, the ankle) stands still
-    and the ankle is low; the toe stands still and the ankle is at most ``toe_height`` up.
+    Returns :class:`ImageContacts`: the heel (or, without a heel point, the ankle) stands still and the ankle
+    is low; the toe stands still and the ankle is at most ``toe_height`` up; and the planted frames whose
+    point the detector moved off the foot (:func:`dragged_frames`). A break in a planted run is closed where
+    the point comes back (:func:`close_gaps_in_place`), and, for up to ``max_glitch``, where the other foot was
+    in the air throughout and this ankle stayed low: it was the only support (pose2sim cam03: the right heel
+    dragged down the picture by the left foot swinging past, left 30 px off for the clip's last 0.1 s).
     """
     min_length = max(2, int(round(thresholds.min_duration * fps)))
     min_gap = max(1, int(round(thresholds.min_gap * fps)))
@@ -229,20 +268,23 @@ def image_contacts(foot_pixels: np.ndarray, ankle_depth: np.ndarray, ankle_above
     heel_speed = np.where(np.isfinite(speeds[..., 1]), speeds[..., 1], speeds[..., 0])
     heel_pixels = np.where(np.isfinite(foot_pixels[..., 1, :]), foot_pixels[..., 1, :], foot_pixels[..., 0, :])
 
-    def planted(speed: np.ndarray, pixels: np.ndarray, enter_height: float, exit_height: float) -> np.ndarray:
+    def planted(speed: np.ndarray, pixels: np.ndarray, enter_height: float, exit_height: float):
         slow = np.nan_to_num(speed, nan=np.inf)
         enter = (slow < thresholds.enter_speed) & (ankle_above_level < enter_height)
         leave = (slow > thresholds.exit_speed) | (ankle_above_level > exit_height) | ~np.isfinite(speed)
         state = hysteresis(enter, leave)
         feet = state.shape[1]
-        cleaned = np.empty_like(state)
+        cleaned, dragged = np.empty_like(state), np.zeros_like(state)
         for foot in range(feet):
             other = state[:, 1 - foot] if feet == 2 else None
             closed = close_gaps_in_place(state[:, foot], pixels[:, foot], ankle_depth[:, foot], focal_px, min_gap,
-                                         thresholds.gap_radius_m, other, max_glitch)
+                                         thresholds.gap_radius_m, other, max_glitch,
+                                         ankle_above_level[:, foot] < exit_height)
             cleaned[:, foot] = clean_runs(closed, min_length, min_gap=1)  # gaps: closed above, in place only
-        return cleaned
+            dragged[:, foot] = cleaned[:, foot] & dragged_frames(state[:, foot], cleaned[:, foot], pixels[:, foot],
+                                                                 ankle_depth[:, foot], focal_px, thresholds.gap_radius_m)
+        return cleaned, dragged
 
-    heel = planted(heel_speed, heel_pixels, thresholds.heel_enter_height, thresholds.heel_exit_height)
-    toe = planted(speeds[..., 2], foot_pixels[..., 2, :], thresholds.toe_height, thresholds.toe_height + 0.02)
-    return heel, toe
+    heel, heel_dragged = planted(heel_speed, heel_pixels, thresholds.heel_enter_height, thresholds.heel_exit_height)
+    toe, toe_dragged = planted(speeds[..., 2], foot_pixels[..., 2, :], thresholds.toe_height, thresholds.toe_height + 0.02)
+    return ImageContacts(heel, toe, heel_dragged, toe_dragged)

@@ -652,7 +652,8 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     floor, scene = None, None
     if world is not None:  # the shared floor: first the "lower foot" contacts, then the scale they imply
         floor = world.floor()
-        heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
+        found = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
+        heel, toe = found.heel, found.toe
         factor = floor_scale(ankles, heel, floor, level)
         if SHARED_FLOOR_HEIGHTS_M[0] <= height_m * factor <= SHARED_FLOOR_HEIGHTS_M[1]:
             skeleton, _ = scaled_skeleton(skeleton, height_m * factor)  # already at height_m: now times factor
@@ -661,9 +662,11 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         elif heel.any():  # on another level (a roof, a stage): the shared up axis, their own floor height
             floor = Floor(floor.normal, float(np.median(ankles[heel] @ floor.normal)) - level, "shared up, own level")
         above = ankles @ floor.normal - floor.offset - level
-        heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
+        found = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
+        heel, toe = found.heel, found.toe
     for _ in range(2 if world is None else 0):
-        heel, toe = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
+        found = image_contacts(points.foot_pixels, ankles[..., 2], above, camera.focal_px, fps, contact_thresholds)
+        heel, toe = found.heel, found.toe
         balance = balance_vertical(relative_camera, heel, toe, up, fps)
         prior = up if balance is None else balance
         scene = None if lines is None else scene_up(lines, camera.intrinsics_matrix(), prior)
@@ -714,6 +717,8 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     rotations = np.einsum("fij,fkjl->fkil", turns @ (world_from_camera @ provisional.T), rotations)
     quats = local_quaternions(rotations, skeleton.parents)
     ankle_rays, toe_rays = (camera.rays(points.foot_pixels[:, :, point]) @ world_from_camera.T for point in (0, 2))
+    # A planted foot's points the detector moved off it do not say where it stands (contact.dragged_frames).
+    ankle_rays[found.heel_dragged], toe_rays[found.toe_dragged] = np.nan, np.nan
     # Footprints on their ankles' rays only on a floor found from them: the body's vertical (the fallback) is a
     # guess whose tilt would move every footprint along its ray (sports2d in place: 48 -> 57 cm of drift).
     on_rays = floor.source != "body"
@@ -722,8 +727,11 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         warnings.warn(f"the feet stand on another level than the floor in frames {frame_ranges(off_floor.any(axis=1))} "
                       "(a step off a roof or a stage?): there the root follows the reprojection, not the floor",
                       stacklevel=2)
-    root = solve_root_path(reprojected, rays, distance, relative_world[:, feet], heel, level, fps,
-                           ankle_rays=ankle_rays if on_rays else None, camera_position=origin, toe_pinned=toe,
+    # Where the detector moved a planted foot's points, the lifted leg went with them: those frames do not
+    # carry the root (the foot lock still holds the foot, contact.dragged_frames).
+    root = solve_root_path(reprojected, rays, distance, relative_world[:, feet], heel & ~found.heel_dragged, level, fps,
+                           ankle_rays=ankle_rays if on_rays else None, camera_position=origin,
+                           toe_pinned=toe & ~found.toe_dragged,
                            off_floor=off_floor, toe_rays=toe_rays if on_rays else None,
                            toe_offsets=toe_offsets(relative_world, leg_length(skeleton)), balanced=balanced)
     if world is not None:
