@@ -703,7 +703,8 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
                     weights: RootPathWeights = RootPathWeights(), ankle_rays: np.ndarray | None = None,
                     camera_position: np.ndarray | None = None, toe_pinned: np.ndarray | None = None,
                     off_floor: np.ndarray | None = None, toe_rays: np.ndarray | None = None,
-                    toe_offsets: np.ndarray | None = None, balanced: np.ndarray | None = None) -> np.ndarray:
+                    toe_offsets: np.ndarray | None = None, balanced: np.ndarray | None = None,
+                    unsure: np.ndarray | None = None) -> np.ndarray:
     """The world root path (frames, 3), Z up, floor at z = 0, from planted feet and the reprojection path.
 
     reprojected: (frames, 3) root positions from reprojection, world; ray_directions: (frames, 3) unit
@@ -723,7 +724,10 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
     direction x its length, :func:`toe_offsets`): a footprint with its toe planted also has a toe point on the
     floor (z = 0, BlazePose's toe landmark on the floor) and on the toe's ray, ``toe_offset_m`` from the
     ankle's footprint + that offset. A landing on the balls of the feet (sports2d's jumping jacks), whose
-    raised ankle says nothing of its depth, is then placed where its toes meet the floor.
+    raised ankle says nothing of its depth, is then placed where its toes meet the floor. unsure: (frames, 2)
+    bool, the planted frames whose points the detector moved off the foot (:func:`contact.dragged_frames`):
+    they stay in their footprint (one place) but neither pin the root to it nor put it on their rays (the
+    lifted leg went with the points).
     Unknowns: the root in every frame, one world point per footprint and one per footprint with its toe
     planted; solved at once (sparse normal equations, banded: linear in the clip's length).
     """
@@ -771,8 +775,11 @@ def solve_root_path(reprojected: np.ndarray, ray_directions: np.ndarray, camera_
     pin_metric = (np.eye(3)[None] - d[:, :, None] * d[:, None, :]) / weights.pin_m \
         + d[:, :, None] * d[:, None, :] / pin_along[:, None, None]
     floor_only = np.diag([1.0, 1.0, 0.0])
+    trusted = np.ones(heel_down.shape, dtype=bool) if unsure is None else ~np.asarray(unsure, dtype=bool)
     for number, (foot, start, stop) in enumerate(footprint_runs):
         span = np.arange(start, stop)
+        if trusted[span, foot].any():
+            span = span[trusted[span, foot]]
         metric = np.where(heel_down[span, foot, None, None], pin_metric[span], floor_only @ pin_metric[span] @ floor_only)
         for axis in range(3):
             index = row_count + np.arange(len(span))

@@ -235,6 +235,39 @@ def test_a_footprint_lies_where_its_ankle_ray_meets_the_floor() -> None:
     assert np.abs(body_size_only - true_root).max() > 0.1
 
 
+def test_a_footprint_whose_points_the_detector_dragged_stays_one_place_and_they_do_not_move_the_root() -> None:
+    """One foot planted 60 frames; over frames 30-59 the detector dragged its points 40 cm to the side, and the
+    lifted leg went with them (the ankle 40 cm off under the root). Marked unsure (contact.dragged_frames),
+    those frames neither pin the root to the footprint nor move it along their rays: the root stays over the
+    foot. Unmarked, the footprint settles between the two places and the root swings 36 cm across the clip
+    (pose2sim cam03's end: direction 7.5 -> 13 degrees)."""
+    from videopose.retarget.grounding import solve_root_path
+
+    frames, fps, level = 60, 30.0, 0.1
+    camera = np.array([0.0, -4.0, 1.5])
+    ankle = np.array([0.0, 0.0, level])
+    true_root = ankle + [0.0, 0.0, 0.9]
+    relative = np.zeros((frames, 2, 3))
+    relative[:, :, 2] = -0.9
+    relative[30:, 0, 0] = 0.4  # the dragged leg
+    direction = (true_root - camera) / np.linalg.norm(true_root - camera)
+    reprojected = np.repeat(true_root[None], frames, axis=0)
+    distance = np.linalg.norm(reprojected - camera, axis=1)
+    rays = np.repeat(direction[None], frames, axis=0)
+    dragged_ankle = ankle + [0.4, 0.0, 0.0]
+    ankle_rays = np.repeat(((ankle - camera) / np.linalg.norm(ankle - camera))[None, None], frames, axis=0).repeat(2, 1)
+    ankle_rays[30:, 0] = (dragged_ankle - camera) / np.linalg.norm(dragged_ankle - camera)
+    pinned = np.zeros((frames, 2), dtype=bool)
+    pinned[:, 0] = True
+    unsure = np.zeros((frames, 2), dtype=bool)
+    unsure[30:, 0] = True
+    arguments = (reprojected, rays, distance, relative, pinned, level, fps)
+    root = solve_root_path(*arguments, ankle_rays=ankle_rays, camera_position=camera, unsure=unsure)
+    assert np.abs(root - true_root).max() < 0.02
+    carried = solve_root_path(*arguments, ankle_rays=ankle_rays, camera_position=camera)
+    assert np.ptp(carried[:, 0]) > 0.3
+
+
 def test_a_landing_on_the_toes_lies_where_the_toe_ray_meets_the_floor() -> None:
     """Both feet down on their toes only (heels up, the ankles 5 cm over their flat-foot height: a jumping jack's
     landing), the reprojection depth drifting 30 cm along the ray: the toes' rays meet the floor where they
