@@ -153,19 +153,24 @@ def lock_feet(animation: Animation, contacts: np.ndarray, blend_frames: int = 4)
 SUNKEN_MAX_M = 0.15  # an ankle at most this far under its floor height sank into the floor; further, another level
 
 
-def sunken_ankles_raised(animation: Animation, ankle_level: float, max_depth_m: float = SUNKEN_MAX_M) -> Animation:
-    """The canonical skeleton with every ankle that is under ``ankle_level`` (its height with the foot flat on
-    the floor at z = 0) by at most ``max_depth_m`` raised onto it by two-bone IK (the knee bends; the root and
-    the other leg stay). A grounded clip's feet off their contacts followed the lifted pose: pose2sim cam02's
-    left foot, lost by the detector for 0.35 s, sank 5 cm into the floor. Deeper is another level (sports2d's
-    drop off a roof) and is left as it is."""
+def sunken_ankles_raised(animation: Animation, planted: np.ndarray, max_depth_m: float = SUNKEN_MAX_M) -> Animation:
+    """The canonical skeleton with every ankle under the planted ankles' height (their median height over the
+    ``planted`` (frames, 2) bool frames: a grounded clip's heels down on its floor) by at most ``max_depth_m``
+    raised onto it by two-bone IK (the knee bends; the root and the other leg stay). A grounded clip's feet off
+    their contacts followed the lifted pose: pose2sim cam02's left foot, lost by the detector for 0.35 s, sank
+    5 cm into the floor. Deeper is another level (sports2d's drop off a roof) and is left as it is; without a
+    planted frame nothing changes."""
+    planted = np.asarray(planted, dtype=bool)
+    if not planted.any():
+        return animation
     positions = animation.world_positions()
+    ankles = positions[:, [animation.skeleton.index(name) for _, _, name in FEET]]
+    level = float(np.median(ankles[..., 2][planted]))
     targets = []
-    for _, _, ankle_name in FEET:
-        ankle = positions[:, animation.skeleton.index(ankle_name)]
-        depth = ankle_level - ankle[:, 2]
+    for foot in range(len(FEET)):
+        depth = level - ankles[:, foot, 2]
         sunken = (depth > 1e-6) & (depth <= max_depth_m)
-        raised = ankle.copy()
-        raised[:, 2] = np.where(sunken, ankle_level, ankle[:, 2])
+        raised = ankles[:, foot].copy()
+        raised[:, 2] = np.where(sunken, level, raised[:, 2])
         targets.append((sunken, raised))
     return legs_reaching(animation, targets)

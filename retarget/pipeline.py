@@ -86,19 +86,6 @@ class RetargetOptions:
         return camera if motion is None else scene_camera(camera, keypoints, motion)
 
 
-def planted_ankle_level(animation: Animation) -> float | None:
-    """The height (z, metres) of a grounded animation's ankles where their heels are planted on its floor (not
-    on another level): the median over those frames; None without such frames."""
-    heel = np.asarray(animation.extras.get("heel_contacts", np.zeros((animation.num_frames, 2))), dtype=bool)
-    if "off_floor_frames" in animation.extras:
-        heel = heel & ~np.asarray(animation.extras["off_floor_frames"], dtype=bool)
-    if not heel.any():
-        return None
-    positions = animation.world_positions()
-    ankles = positions[:, [animation.skeleton.index(name) for _, _, name in FEET], 2]
-    return float(np.median(ankles[heel]))
-
-
 def describe_world(animation: Animation) -> str:
     """One line on the world an animation of :func:`retarget_motion` stands in, for a person to read: how it was
     grounded, where its up axis came from, the camera's height over the floor and its focal length (and where
@@ -191,9 +178,9 @@ def retarget_motion(motion: Motion3D, options: RetargetOptions = RetargetOptions
     if not grounded:  # the lifter-depth floor: no ankle under it
         animation = ankles_kept_above_floor(animation)
     else:  # a foot off its contacts sunk into the floor is lifted onto it (the knee bends)
-        level = planted_ankle_level(animation)
-        if level is not None:
-            animation = sunken_ankles_raised(animation, level)
+        on_floor = np.asarray(animation.extras["heel_contacts"], dtype=bool) & ~np.asarray(
+            animation.extras.get("off_floor_frames", np.zeros((animation.num_frames, 2), dtype=bool)), dtype=bool)
+        animation = sunken_ankles_raised(animation, on_floor)
     progress(4, total, "twist, feet and rig transfer")
     animation = flatten_canonical_feet(twist_made_continuous(animation))  # no twist pops, feet on the floor
     if rig is not None:

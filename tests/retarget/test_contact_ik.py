@@ -218,12 +218,14 @@ def test_a_foot_sunk_into_the_floor_is_lifted_onto_it_and_another_level_is_left_
     positions = walk.world_positions()
     names = walk.skeleton.names
     left, right = names.index("left_ankle"), names.index("right_ankle")
-    level = float(positions[:, [left, right], 2].min()) - 0.001  # every ankle over it, until the dip
+    heights = positions[:, [left, right], 2]
+    planted = heights == heights.min()  # the one lowest ankle frame, planted: every ankle over it, until the dip
+    level = float(heights.min())
     lowered = positions[:, left].copy()
     lowered[20:40, 2] = level - 0.04 * np.sin(np.linspace(0, np.pi, 20))  # dips under the floor and back
     sunk = legs_reaching(walk, [(np.arange(60) >= 0, lowered), None])
     before = sunk.world_positions()
-    raised = sunken_ankles_raised(sunk, level).world_positions()
+    raised = sunken_ankles_raised(sunk, planted).world_positions()
     assert before[20:40, left, 2].min() < level - 0.035  # the dip is there before
     assert raised[:, left, 2].min() == pytest.approx(level, abs=1e-6)
     under = before[:, left, 2] < level
@@ -233,5 +235,12 @@ def test_a_foot_sunk_into_the_floor_is_lifted_onto_it_and_another_level_is_left_
     np.testing.assert_allclose(raised[:, 0], before[:, 0], atol=1e-9)  # the root
     shin = np.linalg.norm(raised[:, left] - raised[:, names.index("left_knee")], axis=1)
     np.testing.assert_allclose(shin, np.linalg.norm(before[:, left] - before[:, names.index("left_knee")], axis=1), atol=1e-9)
-    deeper = Animation(sunk.skeleton, sunk.local_quats_xyzw, sunk.root_positions - [0.0, 0.0, 1.0], sunk.fps)
-    np.testing.assert_allclose(sunken_ankles_raised(deeper, level).world_positions(), deeper.world_positions(), atol=1e-9)
+    # The body a metre down over frames 15-44 (a drop onto a lower level), the planted frames up on the floor.
+    assert not planted[15:45].any()
+    dropped_root = sunk.root_positions.copy()
+    dropped_root[15:45, 2] -= 1.0
+    dropped = Animation(sunk.skeleton, sunk.local_quats_xyzw, dropped_root, sunk.fps)
+    kept = sunken_ankles_raised(dropped, planted).world_positions()
+    np.testing.assert_allclose(kept[15:45], dropped.world_positions()[15:45], atol=1e-9)
+    np.testing.assert_allclose(sunken_ankles_raised(sunk, np.zeros_like(planted)).world_positions(), before,
+                               atol=1e-9)  # nothing planted: nothing to go by
