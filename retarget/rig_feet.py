@@ -154,14 +154,11 @@ def plant_feet(animation: Animation, legs: list[Leg], mapped: set[int], heights:
         below = [rest[joint] - rest[leg.foot] for joint in leg.below_foot]
         turned[leg.foot] = _above_floor(foot_rigid, flat, ankle, np.array(below).reshape(-1, 3))
         if contacts is not None and below:  # the toes' farthest joint along the floor gives the foot's heading
-            heel = np.asarray(contacts, dtype=bool)[:, leg.side]
-            toe = np.zeros_like(heel) if toes is None else np.asarray(toes, dtype=bool)[:, leg.side] & ~heel
             forward = max(below, key=lambda offset: float(np.linalg.norm(offset[:2])))
-            turned[leg.foot] = held_headings(turned[leg.foot], forward, heel, heading_ease)  # (on the ball it may pivot)
             balls = [toe_joint for toe_joint in leg.toes if skeleton.parents[toe_joint] == leg.foot]
-            if balls:  # the ball: where the first toe bone bends
-                turned[leg.foot] = toes_down(turned[leg.foot], rest[balls[0]] - rest[leg.foot], ankle, height, toe,
-                                             blend, heel)
+            ball = rest[balls[0]] - rest[leg.foot] if balls else None  # the ball: where the first toe bone bends
+            turned[leg.foot] = _planted_foot(turned[leg.foot], forward, ball, ankle, height, contacts, toes, leg.side,
+                                             blend, heading_ease)
         for toe in (toe for toe in leg.toes if skeleton.parents[toe] == leg.foot):  # bends at the ball
             toe_head = ankle + turned[leg.foot] @ (rest[toe] - rest[leg.foot])
             tips = [rest[joint] - rest[toe] for joint in _descendants(skeleton, toe)]
@@ -232,6 +229,21 @@ def held_headings(rotations: np.ndarray, forward: np.ndarray, planted: np.ndarra
         turn[start:stop] = np.mod(np.arctan2(direction[1], direction[0]) - heading[start:stop] + np.pi, 2 * np.pi) - np.pi
     turn = np.where(usable, eased_corrections(turn, planted, ease_frames), 0.0)
     return Rotation.from_rotvec(turn[:, None] * _Z).as_matrix() @ rotations
+
+
+def _planted_foot(rotations: np.ndarray, forward: np.ndarray, ball: np.ndarray | None, ankles: np.ndarray,
+                  flat_ankle_height: float, heel_contacts: np.ndarray, toe_contacts: np.ndarray | None, side: int,
+                  blend_frames: int, ease_frames: int) -> np.ndarray:
+    """A foot's world rotations (frames, 3, 3), flattened, with its heading held while its heel is down
+    (:func:`held_headings`, ``forward`` its rest offset to its farthest toe; on its ball it may pivot) and
+    pitched onto its ball while only its toe is down (:func:`toes_down`, ``ball`` its rest offset to the ball;
+    None: no ball to stand on). ``heel_contacts`` / ``toe_contacts`` (frames, 2) bool, column ``side``."""
+    heel = np.asarray(heel_contacts, dtype=bool)[:, side]
+    rotations = held_headings(rotations, forward, heel, ease_frames)
+    if ball is None or toe_contacts is None:
+        return rotations
+    toe = np.asarray(toe_contacts, dtype=bool)[:, side] & ~heel
+    return toes_down(rotations, ball, ankles, flat_ankle_height, toe, blend_frames, heel)
 
 
 MAX_TOE_DOWN_PITCH_DEG = 60.0  # the most a foot is pitched down to put its ball on the floor
@@ -354,9 +366,7 @@ def flatten_canonical_feet(animation: Animation) -> Animation:
         forward = canonical_foot_offset(skeleton, name)
         turned[ankle] = _above_floor(world[:, ankle], flat, positions[:, ankle], forward[None])
         if contacts is not None:
-            heel = np.asarray(contacts, dtype=bool)[:, side]
-            toe = np.zeros_like(heel) if toes is None else np.asarray(toes, dtype=bool)[:, side] & ~heel
-            turned[ankle] = held_headings(turned[ankle], forward, heel, heading_ease)  # (on the ball it may pivot)
-            turned[ankle] = toes_down(turned[ankle], forward, positions[:, ankle], flat_height, toe, blend, heel)
+            turned[ankle] = _planted_foot(turned[ankle], forward, forward, positions[:, ankle], flat_height, contacts,
+                                          toes, side, blend, heading_ease)
     mapped = set(range(skeleton.num_joints)) - set(ankles)
     return _with_world_rotations(animation, local, world, turned, mapped)
