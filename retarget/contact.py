@@ -107,6 +107,8 @@ class ImageContactThresholds:
     max_glitch: float = 0.3  # s: a longer break, back in place, closed while the other foot was in the air
     speed_sigma: float = 0.04  # s: Gaussian smoothing of pixel positions before differentiating
     max_point_speed: float = 6.0  # m/s: a point that jumps faster between two frames was lost by the detector
+    dragged_m: float = 0.03  # a planted point this far from where it stood was moved by the detector (a stance's
+    #                          ankle points stay within 2 cm of their median on pose2sim; dragged ones went 8-12 cm)
 
 
 def implausible_jumps(pixels: np.ndarray, depth: np.ndarray, focal_px: float, fps: float, max_speed: float,
@@ -185,20 +187,20 @@ def close_gaps_in_place(mask: np.ndarray, pixels: np.ndarray, depth: np.ndarray,
 def dragged_frames(before: np.ndarray, after: np.ndarray, pixels: np.ndarray, depth: np.ndarray, focal_px: float,
                    radius_m: float) -> np.ndarray:
     """(frames,) bool: the frames of a planted run (``after``, its breaks closed) whose point the detector moved
-    off the foot: in each closed break (planted ``after`` but not ``before``) and on to the run's end, the
-    frames whose point (``pixels`` (frames, 2), at ``depth`` (frames,) metres) lies more than ``radius_m`` from
-    where it was as the break began. Their rays do not say where the foot stands (pose2sim cam03: the right
-    heel dragged 45 px down the picture by the foot swinging past, and left there)."""
-    after = np.asarray(after, dtype=bool)
-    breaks = after & ~np.asarray(before, dtype=bool)
+    off the foot. In each run with a closed break (planted ``after`` but not ``before``), the frames whose point
+    (``pixels`` (frames, 2), at ``depth`` (frames,) metres; NaN unknown) lies more than ``radius_m`` from where
+    the foot stood: the point's median over the run's frames that were planted before the closing. Their rays
+    do not say where the foot stands, nor, for the ankle's point, its lifted leg (pose2sim cam03: the right
+    ankle dragged 34 px down the picture by the left foot swinging past, and left there)."""
+    before, after = np.asarray(before, dtype=bool), np.asarray(after, dtype=bool)
     dragged = np.zeros(len(after), dtype=bool)
     for start, stop in frame_runs(after):
-        for gap_start, _ in frame_runs(breaks[start:stop]):
-            anchor = start + gap_start - 1
-            if anchor < start:
-                continue
-            away = np.linalg.norm(pixels[anchor + 1:stop] - pixels[anchor], axis=-1) * depth[anchor] / focal_px
-            dragged[anchor + 1:stop] |= ~(away <= radius_m)  # NaN (unknown) counts as off
+        still = before[start:stop] & np.isfinite(pixels[start:stop]).all(axis=-1)
+        if still.all() or not still.any():
+            continue
+        stood = np.median(pixels[start:stop][still], axis=0)
+        away = np.linalg.norm(pixels[start:stop] - stood, axis=-1) * depth[start:stop] / focal_px
+        dragged[start:stop] = ~(away <= radius_m)  # NaN (unknown) counts as off
     return dragged
 
 
@@ -239,8 +241,8 @@ class ImageContacts:
 
     heel: np.ndarray  # the heel (or, without a heel point, the ankle) planted
     toe: np.ndarray  # the toe planted
-    heel_dragged: np.ndarray  # planted, but the heel's point moved off the foot by the detector (dragged_frames)
-    toe_dragged: np.ndarray  # the same for the toe's point
+    heel_dragged: np.ndarray  # heel planted, but the ankle's point moved off the foot by the detector (dragged_frames)
+    toe_dragged: np.ndarray  # toe planted, but the toe's point moved off it
 
 
 def image_contacts(foot_pixels: np.ndarray, ankle_depth: np.ndarray, ankle_above_level: np.ndarray,
@@ -268,7 +270,7 @@ def image_contacts(foot_pixels: np.ndarray, ankle_depth: np.ndarray, ankle_above
     heel_speed = np.where(np.isfinite(speeds[..., 1]), speeds[..., 1], speeds[..., 0])
     heel_pixels = np.where(np.isfinite(foot_pixels[..., 1, :]), foot_pixels[..., 1, :], foot_pixels[..., 0, :])
 
-    def planted(speed: np.ndarray, pixels: np.ndarray, enter_height: float, exit_height: float):
+    def planted(speed: np.ndarray, pixels: np.ndarray, enter_height: float, exit_height: float, moved: np.ndarray):
         slow = np.nan_to_num(speed, nan=np.inf)
         enter = (slow < thresholds.enter_speed) & (ankle_above_level < enter_height)
         leave = (slow > thresholds.exit_speed) | (ankle_above_level > exit_height) | ~np.isfinite(speed)
@@ -281,10 +283,13 @@ def image_contacts(foot_pixels: np.ndarray, ankle_depth: np.ndarray, ankle_above
                                          thresholds.gap_radius_m, other, max_glitch,
                                          ankle_above_level[:, foot] < exit_height)
             cleaned[:, foot] = clean_runs(closed, min_length, min_gap=1)  # gaps: closed above, in place only
-            dragged[:, foot] = cleaned[:, foot] & dragged_frames(state[:, foot], cleaned[:, foot], pixels[:, foot],
-                                                                 ankle_depth[:, foot], focal_px, thresholds.gap_radius_m)
+            dragged[:, foot] = cleaned[:, foot] & dragged_frames(state[:, foot], cleaned[:, foot], moved[:, foot],
+                                                                 ankle_depth[:, foot], focal_px, thresholds.dragged_m)
         return cleaned, dragged
 
-    heel, heel_dragged = planted(heel_speed, heel_pixels, thresholds.heel_enter_height, thresholds.heel_exit_height)
-    toe, toe_dragged = planted(speeds[..., 2], foot_pixels[..., 2, :], thresholds.toe_height, thresholds.toe_height + 0.02)
+    # Dragged: the ankle's point for a heel run (what the lifter saw: the lifted leg went with it), the toe's own.
+    heel, heel_dragged = planted(heel_speed, heel_pixels, thresholds.heel_enter_height, thresholds.heel_exit_height,
+                                 foot_pixels[..., 0, :])
+    toe, toe_dragged = planted(speeds[..., 2], foot_pixels[..., 2, :], thresholds.toe_height, thresholds.toe_height + 0.02,
+                               foot_pixels[..., 2, :])
     return ImageContacts(heel, toe, heel_dragged, toe_dragged)

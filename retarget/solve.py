@@ -717,6 +717,7 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
     rotations = np.einsum("fij,fkjl->fkil", turns @ (world_from_camera @ provisional.T), rotations)
     quats = local_quaternions(rotations, skeleton.parents)
     ankle_rays, toe_rays = (camera.rays(points.foot_pixels[:, :, point]) @ world_from_camera.T for point in (0, 2))
+    toe_rays[found.toe_dragged] = np.nan  # a toe point the detector moved off the foot does not say where it stands
     # Footprints on their ankles' rays only on a floor found from them: the body's vertical (the fallback) is a
     # guess whose tilt would move every footprint along its ray (sports2d in place: 48 -> 57 cm of drift).
     on_rays = floor.source != "body"
@@ -725,13 +726,13 @@ def solve_grounded_animation(motion: Motion3D, keypoints: Keypoints2D, camera: P
         warnings.warn(f"the feet stand on another level than the floor in frames {frame_ranges(off_floor.any(axis=1))} "
                       "(a step off a roof or a stage?): there the root follows the reprojection, not the floor",
                       stacklevel=2)
-    # Where the detector moved a planted foot's points, the lifted leg went with them: those frames do not
+    # Where the detector moved a planted foot's ankle point, the lifted leg went with it: those frames do not
     # carry the root, nor place the footprint (the foot lock still holds the foot, contact.dragged_frames).
     root = solve_root_path(reprojected, rays, distance, relative_world[:, feet], heel, level, fps,
                            ankle_rays=ankle_rays if on_rays else None, camera_position=origin, toe_pinned=toe,
                            off_floor=off_floor, toe_rays=toe_rays if on_rays else None,
                            toe_offsets=toe_offsets(relative_world, leg_length(skeleton)), balanced=balanced,
-                           unsure=found.heel_dragged | found.toe_dragged)
+                           unsure=found.heel_dragged)
     if world is not None:
         root, origin = root + np.array([0.0, 0.0, level_z]), world.camera_position
     progress(5, 5, "solved")
