@@ -189,19 +189,18 @@ def write_contacts(armature: bpy.types.Object, channelbag, animation: Animation,
         contacts = np.asarray(contacts, dtype=bool)
         for foot, name in enumerate(names):
             armature[name] = float(contacts[0, foot])
-            fcurve = write_fcurve(channelbag, f'["{name}"]', 0, "foot contacts", frame_numbers,
-                                  contacts[:, foot].astype(np.float64))
-            fcurve.keyframe_points.foreach_set("interpolation", np.full(len(frame_numbers), _CONSTANT, dtype=np.int32))
-            fcurve.update()
+            write_fcurve(channelbag, f'["{name}"]', 0, "foot contacts", frame_numbers, contacts[:, foot].astype(np.float64),
+                         _CONSTANT)
 
 
-def write_fcurve(channelbag, data_path: str, index: int, group: str, frames: np.ndarray, values: np.ndarray):
-    """One F-curve with LINEAR keys at (frames,) x (frames,) values, written in bulk."""
+def write_fcurve(channelbag, data_path: str, index: int, group: str, frames: np.ndarray, values: np.ndarray,
+                 interpolation: int = _LINEAR):
+    """One F-curve with keys at (frames,) x (frames,) values, LINEAR (or ``interpolation``), written in bulk."""
     fcurve = channelbag.fcurves.new(data_path, index=index, group_name=group)
     points = fcurve.keyframe_points
     points.add(len(frames))
     points.foreach_set("co", np.column_stack([frames, values]).astype(np.float32).ravel())
-    points.foreach_set("interpolation", np.full(len(frames), _LINEAR, dtype=np.int32))
+    points.foreach_set("interpolation", np.full(len(frames), interpolation, dtype=np.int32))
     fcurve.update()
     return fcurve
 
