@@ -142,3 +142,20 @@ def test_atomic_outputs_get_the_usual_permissions(tmp_path) -> None:
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "clip.motion.npz").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+@pytest.mark.parametrize("key", ["contacts", "extra_heel_contacts", "extra_toe_contacts"])
+def test_an_animation_file_with_foot_contacts_of_another_length_is_refused_in_one_line(tmp_path, key) -> None:
+    """Contacts for another clip's frames (a file edited by hand or stitched): refused at load with what was
+    expected, not an IndexError deep in the retargeter or in Blender's import after the armature was made."""
+    from videopose.core.animation import Animation, Skeleton
+
+    skeleton = Skeleton(("root", "child"), (-1, 0), np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.5]]))
+    good = Animation(skeleton, np.tile([0.0, 0.0, 0.0, 1.0], (10, 2, 1)), np.zeros((10, 3)), 30.0,
+                     np.zeros((10, 2), bool), {"heel_contacts": np.zeros((10, 2), bool), "toe_contacts": np.zeros((10, 2), bool)})
+    good.save(tmp_path / "good.npz")
+    data = dict(np.load(tmp_path / "good.npz"))
+    data[key] = np.zeros((7, 2), bool)
+    np.savez(tmp_path / "bad.npz", **data)
+    with pytest.raises(VideoposeError, match=rf"{key} must have shape \(10, 2\).*got \(7, 2\)"):
+        Animation.load(tmp_path / "bad.npz")

@@ -72,6 +72,9 @@ class Skeleton:
         return positions
 
 
+CONTACT_EXTRAS = ("heel_contacts", "toe_contacts")  # extras that are (frames, 2) foot contacts, like ``contacts``
+
+
 @dataclass(frozen=True)
 class Animation:
     """Local rotations (frames, joints, 4) xyzw and root positions (frames, 3) metres, at ``fps``.
@@ -99,6 +102,11 @@ class Animation:
         object.__setattr__(self, "fps", check_fps(self.fps, "animation fps"))
         if not (np.isfinite(quats).all() and np.isfinite(roots).all()):
             raise VideoposeError("animation holds NaN or infinite values")
+        named = [("contacts", self.contacts)] + [(f"extra_{key}", self.extras.get(key)) for key in CONTACT_EXTRAS]
+        for name, contacts in named:
+            if contacts is not None and np.shape(contacts) != (frames, 2):
+                raise VideoposeError(f"{name} must have shape ({frames}, 2) (left, right foot per frame), "
+                                     f"got {np.shape(contacts)}")
         object.__setattr__(self, "local_quats_xyzw", quats)
         object.__setattr__(self, "root_positions", roots)
 
