@@ -178,8 +178,8 @@ def retarget_motion(motion: Motion3D, options: RetargetOptions = RetargetOptions
     if not grounded:  # the lifter-depth floor: no ankle under it
         animation = ankles_kept_above_floor(animation)
     else:  # a foot off its contacts sunk into the floor is lifted onto it (the knee bends)
-        on_floor = np.asarray(animation.extras["heel_contacts"], dtype=bool) & ~np.asarray(
-            animation.extras.get("off_floor_frames", np.zeros((animation.num_frames, 2), dtype=bool)), dtype=bool)
+        extras = animation.extras  # (both kept by every grounded solve)
+        on_floor = np.asarray(extras["heel_contacts"], dtype=bool) & ~np.asarray(extras["off_floor_frames"], dtype=bool)
         animation = sunken_ankles_raised(animation, on_floor)
     progress(4, total, "twist, feet and rig transfer")
     animation = flatten_canonical_feet(twist_made_continuous(animation))  # no twist pops, feet on the floor
